@@ -1,0 +1,165 @@
+"""The OpenAPI 3.1 document, built from the request models so it cannot drift from validation."""
+
+from __future__ import annotations
+
+import functools
+
+from server import __version__
+
+from .schemas import CallTicketIn, CounterIn, RequeueIn, ServiceIn, TicketIn, TransferIn
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+TICKET = {"$ref": "#/components/schemas/Ticket"}
+ANY_OBJECT = {"type": "object"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "Malformed JSON", 401: "No or invalid token", 403: "Wrong role or office", 404: "Unknown office, "
+            "service, counter or ticket", 409: "Not allowed in the current state", 413: "Body over 1 MiB",
+            422: "Invalid field", 503: "Database unavailable"}
+    return {str(c): {"description": text[c], **_json(ERROR)} for c in codes}
+
+
+def _op(summary: str, roles: str | None, ok: dict, *, body: type | None = None, params=(), errors=()) -> dict:
+    op = {"summary": summary, "responses": ok | _errors(*errors, 503)}
+    if roles:
+        op["description"] = f"Roles: {roles}."
+        op["responses"] |= _errors(401, 403)
+    else:
+        op["security"] = []
+    if body:
+        op["requestBody"] = {"required": True, **_json({"$ref": f"#/components/schemas/{body.__name__}"})}
+        op["responses"] |= _errors(400, 413, 422)
+    if params:
+        op["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
+    return op
+
+
+def _ok(status: int, description: str, schema: dict | None = None) -> dict:
+    return {str(status): {"description": description, **(_json(schema) if schema else {})}}
+
+
+def _paths() -> dict:
+    staff = "clerk, supervisor, admin"
+    ticket_ok = _ok(200, "The ticket", TICKET)
+    return {
+        "/offices": {"get": _op("List offices", "kiosk, clerk, supervisor, admin, agent",
+                                _ok(200, "Offices", {"type": "array", "items": ANY_OBJECT}))},
+        "/offices/{office}/services": {
+            "parameters": [{"$ref": "#/components/parameters/office"}],
+            "get": _op("Services with waiting count and estimate", "kiosk, clerk, supervisor, admin, agent",
+                       _ok(200, "Services", {"type": "array", "items": ANY_OBJECT}), errors=(404,)),
+            "post": _op("Create a service", "admin", _ok(201, "The service", ANY_OBJECT), body=ServiceIn,
+                        errors=(404, 409)),
+        },
+        "/offices/{office}/counters": {
+            "parameters": [{"$ref": "#/components/parameters/office"}],
+            "get": _op("Counters", staff, _ok(200, "Counters", {"type": "array", "items": ANY_OBJECT}),
+                       errors=(404,)),
+            "post": _op("Create a counter", "admin", _ok(201, "The counter", ANY_OBJECT), body=CounterIn,
+                        errors=(404, 409)),
+        },
+        "/offices/{office}/tickets": {
+            "parameters": [{"$ref": "#/components/parameters/office"}],
+            "post": _op("Issue a ticket (idempotent by request_id)", "kiosk, clerk, supervisor, admin, agent",
+                        _ok(201, "New ticket", TICKET) | _ok(200, "Ticket already issued for this request_id",
+                                                             TICKET), body=TicketIn, errors=(404, 409)),
+        },
+        "/offices/{office}/queue": {
+            "parameters": [{"$ref": "#/components/parameters/office"}],
+            "get": _op("Waiting, called, serving and parked tickets", staff, _ok(200, "Queue", ANY_OBJECT),
+                       errors=(404,)),
+        },
+        **{
+            f"/offices/{{office}}/counters/{{counter}}/{verb}": {
+                "parameters": [{"$ref": "#/components/parameters/office"},
+                               {"$ref": "#/components/parameters/counter"}],
+                "post": _op(f"{verb.capitalize()} the counter", staff, _ok(200, "The counter", ANY_OBJECT),
+                            errors=(404,)),
+            } for verb in ("open", "pause", "close")
+        },
+        "/offices/{office}/counters/{counter}/call-next": {
+            "parameters": [{"$ref": "#/components/parameters/office"}, {"$ref": "#/components/parameters/counter"}],
+            "post": _op("Call the next ticket (opens a closed or paused counter)", staff,
+                        ticket_ok | _ok(204, "Nobody is waiting"), errors=(404,)),
+        },
+        "/offices/{office}/counters/{counter}/call": {
+            "parameters": [{"$ref": "#/components/parameters/office"}, {"$ref": "#/components/parameters/counter"}],
+            "post": _op("Call a given waiting or parked ticket", staff, ticket_ok, body=CallTicketIn,
+                        errors=(404, 409)),
+        },
+        "/tickets/{ticket}/{action}": {
+            "parameters": [
+                {"name": "ticket", "in": "path", "required": True, "schema": {"type": "integer"}},
+                {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": [
+                    "recall", "start", "finish", "no-show", "requeue", "park", "cancel", "transfer"]}},
+            ],
+            "post": _op("Act on a ticket; transfer takes TransferIn, requeue optionally RequeueIn", staff,
+                        ticket_ok, errors=(400, 404, 409, 422)),
+        },
+        "/status/{token}": {
+            "get": _op("A ticket's public status", None, _ok(200, "Status", ANY_OBJECT), errors=(404,),
+                       params=("token",)),
+        },
+        "/wait-times": {"get": _op("Live waiting times of every office", None,
+                                   _ok(200, "Offices with services", {"type": "array", "items": ANY_OBJECT}))},
+        "/offices/{office}/stats": {
+            "parameters": [{"$ref": "#/components/parameters/office"}],
+            "get": _op("KPIs for a date range (JSON, or CSV with Accept: text/csv)", "supervisor, admin",
+                       {"200": {"description": "KPIs", "content": {"application/json": {"schema": ANY_OBJECT},
+                                                                   "text/csv": {"schema": {"type": "string"}}}}},
+                       params=("from", "to"), errors=(404, 422)),
+        },
+    }
+
+
+def _schemas() -> dict:
+    schemas = {}
+    for model in (TicketIn, TransferIn, RequeueIn, CallTicketIn, ServiceIn, CounterIn):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    nullable_time = {"type": ["string", "null"], "format": "date-time"}
+    schemas["Ticket"] = {"type": "object", "required": [
+        "id", "code", "office", "service", "state", "counter", "created_at", "called_at", "started_at",
+        "finished_at", "position", "estimate", "status_url"], "properties": {
+        "id": {"type": "integer"}, "code": {"type": "string", "examples": ["A042"]},
+        "office": {"type": "string"}, "service": {"type": "string"},
+        "state": {"type": "string", "enum": ["waiting", "called", "serving", "parked", "done", "no_show",
+                                              "cancelled"]},
+        "counter": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+        "called_at": nullable_time, "started_at": nullable_time, "finished_at": nullable_time,
+        "position": {"type": ["integer", "null"]},
+        "estimate": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+            "low": {"type": "integer"}, "high": {"type": "integer"}}}]},
+        "status_url": {"type": "string", "format": "uri"}}}
+    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
+    return schemas
+
+
+@functools.cache
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "CivicQueue API", "version": __version__},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {
+                "office": {"name": "office", "in": "path", "required": True, "schema": {"type": "string"}},
+                "counter": {"name": "counter", "in": "path", "required": True, "schema": {"type": "string"}},
+                "token": {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+                "from": {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                "to": {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+            },
+            "schemas": _schemas(),
+        },
+    }

@@ -1,0 +1,90 @@
+"""Request bodies, validated with pydantic; their JSON Schemas feed the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Literal
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from server.services.errors import Invalid, ServiceError
+
+
+class MalformedJson(ServiceError):
+    status = 400
+    code = "malformed_json"
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TicketIn(Body):
+    service: Annotated[str, Field(min_length=1, max_length=64)]
+    lang: Annotated[str, Field(min_length=2, max_length=16)] | None = None
+    request_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    priority: Literal["normal", "priority_need", "appointment"] = "normal"
+
+
+class TransferIn(Body):
+    service: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    counter: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    position: Literal["front", "back"] = "back"
+
+
+class RequeueIn(Body):
+    position: Literal["front", "back"] = "back"
+
+
+class CallTicketIn(Body):
+    ticket: Annotated[int, Field(ge=1)]
+
+
+class ServiceIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | dict[str, Annotated[str, Field(min_length=1)]]
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]{0,3}$")] = ""
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = None
+    range: tuple[Annotated[int, Field(ge=0, le=99999)], Annotated[int, Field(ge=0, le=99999)]] = (1, 999)
+    daily_cap: Annotated[int, Field(ge=1)] | None = None
+    target_wait: Annotated[int, Field(ge=1)] | None = None
+    service_minutes: Annotated[float, Field(gt=0, le=480)] = 5.0
+
+
+class CounterIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    services: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1)]
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = None
+
+
+def parse(model: type[Body], *, optional: bool = False) -> Body:
+    """The request's JSON body as `model`: 400 when it is not JSON, 422 naming the first bad field."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if optional:
+            return model()
+        raise MalformedJson("the request needs a JSON object body")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise MalformedJson("the request body is not valid JSON (send Content-Type: application/json)")
+    if not isinstance(data, dict):
+        raise MalformedJson("the request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        raise Invalid(f"{field}: {err['msg']}", "invalid_field") from None
+
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
+
+
+def slugify(text: str) -> str:
+    """'Schalter 3 (Kfz)' -> 'schalter-3-kfz'."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_UMLAUTS)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:64]
+    if not slug:
+        raise Invalid("cannot derive a slug from this name; give 'slug' explicitly", "invalid_slug")
+    return slug

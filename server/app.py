@@ -1,0 +1,71 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+
+from server import __version__
+from server.config import Settings, database_url, load_settings, secret_key
+from server.db import Database
+from server.queue.numbering import utc_now
+from server.realtime import publish, socketio
+from server.services.context import Context
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None, clock=utc_now) -> Flask:
+    """Build the Flask app; tests pass their own settings, database and clock."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        MAX_CONTENT_LENGTH=settings.server.max_body_bytes,
+        JSON_SORT_KEYS=False,
+        QMS_LANGUAGES=settings.server.languages,
+        QMS_PUBLIC_URL=settings.server.public_url.rstrip("/"),
+        QMS_SETTINGS=settings,
+    )
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    db = db or Database(database_url(settings))
+    app.extensions["civicqueue"] = Context(db=db, publish=publish, clock=clock)
+    socketio.init_app(app, message_queue=settings.server.message_queue or None, async_mode=_async_mode())
+    from server.api import api, errors
+
+    errors.register(app)
+    app.register_blueprint(api)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    return app
+
+
+def _async_mode() -> str:
+    """gevent when the process was monkey-patched for it (python -m server run), else threading."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
+def _healthz():
+    """Liveness and the database check, for monitoring."""
+    from flask import current_app
+
+    ctx: Context = current_app.extensions["civicqueue"]
+    checks = {}
+    try:
+        with ctx.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure of the database is reported, not raised
+        log.warning("health check: database down: %s", exc)
+        checks["database"] = "unavailable"
+    healthy = all(v == "ok" for v in checks.values())
+    body = {"status": "ok" if healthy else "degraded", "version": __version__,
+            "time": datetime.isoformat(utc_now()), "checks": checks}
+    return jsonify(body), 200 if healthy else 503

@@ -1,0 +1,1 @@
+"""Authentication: API and device tokens, staff users, roles."""

@@ -1,0 +1,69 @@
+"""Bearer tokens: random, shown once, stored as a SHA-256 hash (they are long and random, so a
+fast hash is safe; passwords get argon2)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import ApiToken, Device, Office
+from server.services.context import Context
+from server.services.errors import Invalid, NotFound
+from server.services.uow import Actor
+
+from .roles import ALL_ROLES, DEVICE_KINDS, OFFICE_BOUND
+
+PREFIX = "cq_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(ctx: Context, name: str, *, role: str | None = None, device: str | None = None,
+                 office_slug: str | None = None) -> str:
+    """Make a token for a role or a device (created on first use of its name); return it in clear."""
+    role = device or role
+    if role not in ALL_ROLES:
+        raise Invalid(f"unknown role '{role}' (one of: {', '.join(ALL_ROLES)})", "invalid_role")
+    if role in OFFICE_BOUND and not office_slug:
+        raise Invalid(f"a {role} token needs --office", "office_required")
+    token = PREFIX + secrets.token_urlsafe(32)
+    with ctx.uow() as uow:
+        session, now = uow.session, ctx.clock()
+        office = _office(session, office_slug) if office_slug else None
+        dev = _device(session, office, name, role, now) if device else None
+        session.add(ApiToken(name=name, token_hash=hash_token(token), role=role, office=office,
+                             device=dev, created_at=now))
+    return token
+
+
+def _office(session: Session, slug: str) -> Office:
+    office = session.scalars(select(Office).where(Office.slug == slug)).one_or_none()
+    if office is None:
+        raise NotFound("office", slug)
+    return office
+
+
+def _device(session: Session, office: Office, name: str, kind: str, now) -> Device:
+    if kind not in DEVICE_KINDS:
+        raise Invalid(f"unknown device kind '{kind}'", "invalid_device")
+    dev = session.scalars(select(Device).where(Device.office_id == office.id, Device.name == name)).one_or_none()
+    if dev is None:
+        dev = Device(office=office, kind=kind, name=name, created_at=now)
+        session.add(dev)
+    elif dev.kind != kind:
+        raise Invalid(f"device '{name}' is a {dev.kind}, not a {kind}", "invalid_device")
+    return dev
+
+
+def actor_for_token(session: Session, token: str) -> Actor | None:
+    """The actor a bearer token stands for, or None if it is unknown or revoked."""
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    return Actor(role=row.role, name=row.name, token_id=row.id, device_id=row.device_id,
+                 office_ids=None if row.office_id is None else frozenset({row.office_id}))

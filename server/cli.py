@@ -1,0 +1,184 @@
+"""The command line: init, run, user add, token add."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from server.config import DEMO_CONFIG, INSTANCE, ConfigError, Settings, database_url, load_settings
+from server.db import Database
+from server.db.migrate import current_revision, head_revision, upgrade
+from server.services.context import Context
+from server.services.errors import ServiceError
+
+DEMO_TOKENS = INSTANCE / "demo-tokens.txt"
+
+
+def _fail(message: str, code: int = 2):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings(demo: bool = False) -> Settings:
+    try:
+        return load_settings(extra_files=[DEMO_CONFIG] if demo else [])
+    except ConfigError as exc:
+        _fail(f"invalid configuration: {exc}")
+
+
+def _database(settings: Settings) -> Database:
+    url = database_url(settings)
+    db = Database(url)
+    try:
+        with db.engine.connect():
+            pass
+    except OperationalError as exc:
+        _fail(f"cannot connect to the database {db.engine.url.render_as_string(hide_password=True)}: "
+              f"{exc.orig}. Check QMS_DATABASE_URL and that the server is running.")
+    return db
+
+
+def _require_schema(db: Database) -> None:
+    current, head = current_revision(db.engine), head_revision()
+    if current != head:
+        what = "has no schema" if current is None else f"is at revision {current}, the code needs {head}"
+        _fail(f"the database {what}. Run: python -m server init")
+
+
+@click.group()
+def main():
+    """CivicQueue: queue management for citizens' offices."""
+    logging.basicConfig(level=os.environ.get("QMS_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also load the demo office (config/demo.toml) and demo tokens.")
+def init(demo: bool):
+    """Create or upgrade the database and import the configured layout (safe to repeat)."""
+    from server.services.layout import import_layout
+
+    settings = _settings(demo)
+    db = _database(settings)
+    before, after = upgrade(db.engine)
+    click.echo(f"schema: {'created' if before is None else 'upgraded' if before != after else 'up to date'} "
+               f"(revision {after})")
+    report = import_layout(Context(db=db), settings)
+    for line in report.created:
+        click.echo(f"created {line}")
+    if report.kept:
+        click.echo(f"kept {len(report.kept)} existing office(s) as they are in the database")
+    if demo:
+        _demo_tokens(db)
+
+
+def _demo_tokens(db: Database) -> None:
+    """Tokens for trying the demo office, written once to instance/demo-tokens.txt."""
+    from server.auth.tokens import actor_for_token, create_token
+
+    if DEMO_TOKENS.exists():
+        first = DEMO_TOKENS.read_text().split("\n")[0].split("=", 1)[-1].strip()
+        with db.read_session() as session:
+            if actor_for_token(session, first):
+                click.echo(f"demo tokens: {DEMO_TOKENS}")
+                return
+    ctx = Context(db=db)
+    lines = [
+        f"ADMIN={create_token(ctx, 'demo-admin', role='admin')}",
+        f"SUPERVISOR={create_token(ctx, 'demo-supervisor', role='supervisor', office_slug='mitte')}",
+        f"CLERK={create_token(ctx, 'demo-clerk', role='clerk', office_slug='mitte')}",
+        f"KIOSK={create_token(ctx, 'kiosk-eingang', device='kiosk', office_slug='mitte')}",
+        f"DISPLAY={create_token(ctx, 'anzeige-wartebereich', device='display', office_slug='mitte')}",
+    ]
+    DEMO_TOKENS.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_TOKENS.touch(mode=0o600)
+    DEMO_TOKENS.write_text("\n".join(lines) + "\n")
+    click.echo(f"demo tokens written to {DEMO_TOKENS} (shell: source it, then use $CLERK etc.)")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--access-log", is_flag=True, help="Log every request.")
+def run(host: str, port: int, access_log: bool):
+    """Serve HTTP and Socket.IO."""
+    from server.app import create_app
+    from server.serve import serve
+
+    settings = _settings()
+    db = _database(settings)
+    _require_schema(db)
+    app = create_app(settings, db=db)
+    try:
+        serve(app, host, port, access_log=access_log)
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror} (is another server running? try --port)")
+
+
+@main.group()
+def user():
+    """Manage staff users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["clerk", "supervisor", "admin", "agent"]))
+@click.option("--office", "offices", multiple=True, help="Office slug; repeat for several offices.")
+def user_add(name: str, role: str, offices: tuple[str, ...]):
+    """Add a staff user; the password is read from standard input."""
+    from server.auth.users import add_user
+
+    password = _read_password()
+    db = _ready_database()
+    try:
+        add_user(Context(db=db), name, role, password, list(offices))
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"user {name} ({role}) added", err=True)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        _fail("no password on standard input (e.g. echo 'a long secret' | python -m server user add ...)")
+    return password
+
+
+def _ready_database() -> Database:
+    db = _database(_settings())
+    _require_schema(db)
+    return db
+
+
+@main.group()
+def token():
+    """Manage API and device tokens."""
+
+
+@token.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["clerk", "supervisor", "admin", "agent"]))
+@click.option("--device", type=click.Choice(["kiosk", "display"]))
+@click.option("--office", help="Office slug (required for clerk, supervisor and devices).")
+def token_add(name: str, role: str | None, device: str | None, office: str | None):
+    """Create a token and print it (only once; it is stored hashed)."""
+    from server.auth.tokens import create_token
+
+    if bool(role) == bool(device):
+        _fail("give exactly one of --role or --device")
+    db = _ready_database()
+    try:
+        click.echo(create_token(Context(db=db), name, role=role, device=device, office_slug=office))
+    except ServiceError as exc:
+        _fail(exc.message)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Settings: defaults in code -> TOML file -> QMS_* environment, validated before anything starts."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config" / "civicqueue.toml"
+DEMO_CONFIG = ROOT / "config" / "demo.toml"
+INSTANCE = ROOT / "instance"
+SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+class ConfigError(Exception):
+    """Invalid configuration: names the file, the key and the problem."""
+
+    def __init__(self, source: str, key: str, problem: str):
+        self.source, self.key, self.problem = source, key, problem
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {problem}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{value}' (use an IANA name such as Europe/Berlin)") from None
+    return value
+
+
+class ServiceConfig(_Strict):
+    slug: Annotated[str, Field(pattern=SLUG)]
+    name: dict[str, Annotated[str, Field(min_length=1, max_length=200)]]
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]{0,3}$")] = ""
+    range: tuple[int, int] = (1, 999)
+    daily_cap: Annotated[int, Field(ge=1)] | None = None
+    target_wait: Annotated[int, Field(ge=1, description="minutes")] | None = None
+    service_minutes: Annotated[float, Field(gt=0, le=480)] = 5.0
+
+    @field_validator("name")
+    @classmethod
+    def _has_name(cls, v):
+        if not v:
+            raise ValueError("give the name in at least one language, e.g. name = { de = \"...\" }")
+        return v
+
+    @field_validator("range")
+    @classmethod
+    def _range(cls, v):
+        if not 0 <= v[0] <= v[1] <= 99999:
+            raise ValueError("range must be [first, last] with 0 <= first <= last <= 99999")
+        return v
+
+
+class CounterConfig(_Strict):
+    slug: Annotated[str, Field(pattern=SLUG)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    services: Annotated[list[str], Field(min_length=1)]
+
+
+class DeviceConfig(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    kind: Literal["kiosk", "display"]
+
+
+class PolicyConfig(_Strict):
+    overdue_first: bool = True
+    service_levels: bool = True
+
+
+class OfficeConfig(_Strict):
+    slug: Annotated[str, Field(pattern=SLUG)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    timezone: str = "Europe/Berlin"
+    language: str = "de"
+    policy: PolicyConfig = PolicyConfig()
+    services: list[ServiceConfig] = []
+    counters: list[CounterConfig] = []
+    devices: list[DeviceConfig] = []
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        _unique([s.slug for s in self.services], "services", "slug")
+        _unique([c.slug for c in self.counters], "counters", "slug")
+        _no_code_clash(self.services)
+        known = {s.slug for s in self.services}
+        for i, counter in enumerate(self.counters):
+            for slug in counter.services:
+                if slug not in known:
+                    raise ValueError(f"counters[{i}].services: unknown service '{slug}' "
+                                     f"(known: {', '.join(sorted(known)) or 'none'})")
+        return self
+
+
+def _unique(values: list[str], what: str, key: str) -> None:
+    seen = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"{what}: {key} '{v}' appears twice")
+        seen.add(v)
+
+
+def _no_code_clash(services: list[ServiceConfig]) -> None:
+    """Two services with one prefix must not share numbers, or codes would repeat."""
+    for i, a in enumerate(services):
+        for b in services[i + 1:]:
+            if a.prefix == b.prefix and a.range[0] <= b.range[1] and b.range[0] <= a.range[1]:
+                raise ValueError(f"services '{a.slug}' and '{b.slug}' share prefix '{a.prefix}' "
+                                 "and overlapping number ranges, so their codes would clash")
+
+
+class ServerConfig(_Strict):
+    database_url: str = ""
+    secret_key: str = ""
+    secret_key_file: str = ""
+    message_queue: str = ""
+    public_url: str = ""
+    languages: list[str] = ["de", "en"]
+    default_language: str = "de"
+    timezone: str = "Europe/Berlin"
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @field_validator("database_url", "message_queue")
+    @classmethod
+    def _url(cls, v):
+        if v and not re.match(r"^[a-z][a-z0-9+]*://", v):
+            raise ValueError(f"'{v}' is not a URL (e.g. sqlite:///instance/civicqueue.db)")
+        return v
+
+
+class Settings(_Strict):
+    server: ServerConfig = ServerConfig()
+    offices: list[OfficeConfig] = []
+
+    @model_validator(mode="after")
+    def _unique_offices(self):
+        _unique([o.slug for o in self.offices], "offices", "slug")
+        return self
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "tuple[", "list[", "dict[")):
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _validate(data: dict, source: str) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling)"
+        raise ConfigError(source, _format_loc(err["loc"]), msg) from None
+
+
+def read_toml(path: Path) -> dict:
+    """Parse one TOML file, turning every failure into a ConfigError that names the file."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found (set QMS_CONFIG to an existing file)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+
+
+ENV_KEYS = {
+    "QMS_DATABASE_URL": "database_url",
+    "QMS_SECRET_KEY": "secret_key",
+    "QMS_MESSAGE_QUEUE": "message_queue",
+    "QMS_PUBLIC_URL": "public_url",
+}
+
+
+def load_settings(path: str | os.PathLike | None = None, env: dict | None = None,
+                  extra_files: list[Path] = ()) -> Settings:
+    """Defaults, then the TOML file (QMS_CONFIG or config/civicqueue.toml), then QMS_* variables."""
+    env = os.environ if env is None else env
+    path = Path(path or env.get("QMS_CONFIG") or DEFAULT_CONFIG)
+    data = read_toml(path)
+    settings = _validate(data, str(path))
+    for extra in extra_files:
+        more = _validate(read_toml(extra), str(extra))
+        known = {o.slug for o in settings.offices}
+        settings.offices.extend(o for o in more.offices if o.slug not in known)
+    overrides = {key: env[var] for var, key in ENV_KEYS.items() if env.get(var)}
+    if overrides:
+        merged = {**settings.server.model_dump(), **overrides}
+        try:
+            settings.server = ServerConfig.model_validate(merged)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            var = next(v for v, k in ENV_KEYS.items() if k == err["loc"][0])
+            raise ConfigError(f"environment {var}", "", err["msg"].removeprefix("Value error, ")) from None
+    return settings
+
+
+def database_url(settings: Settings) -> str:
+    return settings.server.database_url or f"sqlite:///{INSTANCE / 'civicqueue.db'}"
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured secret, or one generated once into instance/secret_key for embedded use."""
+    server = settings.server
+    if server.secret_key:
+        return server.secret_key
+    if server.secret_key_file:
+        try:
+            return Path(server.secret_key_file).read_text().strip()
+        except OSError as exc:
+            raise ConfigError("server.secret_key_file", "", f"cannot read it: {exc.strerror}") from None
+    key_file = INSTANCE / "secret_key"
+    if not key_file.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_hex(32))
+    return key_file.read_text().strip()

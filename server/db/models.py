@@ -1,0 +1,254 @@
+"""SQLAlchemy 2 models: the layout of offices, the people and devices, tickets and their events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from server.queue import TicketState
+
+from .types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Office(Base):
+    __tablename__ = "offices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16), default="de")
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    issuing: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The last event's sequence number; every committed change takes the next one.
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    services: Mapped[list[Service]] = relationship(back_populates="office", order_by="Service.sort_order")
+    counters: Mapped[list[Counter]] = relationship(back_populates="office", order_by="Counter.sort_order")
+
+
+class Service(Base):
+    __tablename__ = "services"
+    __table_args__ = (
+        UniqueConstraint("office_id", "slug"),
+        CheckConstraint("range_start >= 0 AND range_end >= range_start", name="number_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    slug: Mapped[str] = mapped_column(String(64))
+    names: Mapped[dict[str, Any]] = mapped_column()  # language code -> name
+    prefix: Mapped[str] = mapped_column(String(4), default="")
+    range_start: Mapped[int] = mapped_column(Integer, default=1)
+    range_end: Mapped[int] = mapped_column(Integer, default=999)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    target_wait_minutes: Mapped[int | None] = mapped_column(Integer)
+    service_minutes: Mapped[float] = mapped_column(default=5.0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    issuing: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    office: Mapped[Office] = relationship(back_populates="services")
+
+    def name_in(self, lang: str, fallback: str = "de") -> str:
+        return self.names.get(lang) or self.names.get(fallback) or next(iter(self.names.values()), self.slug)
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+    __table_args__ = (
+        UniqueConstraint("office_id", "slug"),
+        CheckConstraint("state IN ('open', 'paused', 'closed')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default="closed")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    office: Mapped[Office] = relationship(back_populates="counters")
+    links: Mapped[list[CounterService]] = relationship(
+        order_by="CounterService.level", cascade="all, delete-orphan"
+    )
+
+
+class CounterService(Base):
+    """A service a counter serves; level 0 is served before level 1, and so on."""
+
+    __tablename__ = "counter_services"
+
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, default=0)
+
+    service: Mapped[Service] = relationship()
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    __table_args__ = (
+        UniqueConstraint("office_id", "name"),
+        CheckConstraint("kind IN ('kiosk', 'display')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column()
+
+    office: Mapped[Office] = relationship()
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('clerk', 'supervisor', 'admin', 'agent')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+    offices: Mapped[list[Office]] = relationship(secondary="user_offices")
+
+
+class UserOffice(Base):
+    __tablename__ = "user_offices"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+
+
+class ApiToken(Base):
+    """A bearer token: a role (staff or API client) or a device; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('clerk', 'supervisor', 'admin', 'agent', 'kiosk', 'display')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    office: Mapped[Office | None] = relationship()
+    device: Mapped[Device | None] = relationship()
+
+
+class DailySequence(Base):
+    """How many tickets a service has issued on a service day: the source of gap-free numbers."""
+
+    __tablename__ = "daily_sequences"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    service_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # A code is unique per office and service day (within one pass through its number range).
+        UniqueConstraint("office_id", "service_day", "code", "cycle", name="uq_tickets_code_per_day"),
+        UniqueConstraint("service_id", "service_day", "seq", name="uq_tickets_seq_per_day"),
+        UniqueConstraint("office_id", "request_id", name="uq_tickets_request_id"),
+        CheckConstraint(
+            "state IN ('waiting', 'called', 'serving', 'parked', 'done', 'no_show', 'cancelled')",
+            name="state",
+        ),
+        Index("ix_tickets_queue", "office_id", "state", "service_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_token: Mapped[str] = mapped_column(String(32), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    service_day: Mapped[date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    cycle: Mapped[int] = mapped_column(Integer, default=0)
+    code: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    priority_class: Mapped[int] = mapped_column(Integer, default=0)
+    lang: Mapped[str | None] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(100))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    target_counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    call_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column()
+    enqueued_at: Mapped[datetime] = mapped_column()
+    called_at: Mapped[datetime | None] = mapped_column()
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    office: Mapped[Office] = relationship()
+    service: Mapped[Service] = relationship()
+    counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
+    target_counter: Mapped[Counter | None] = relationship(foreign_keys=[target_counter_id])
+
+    @property
+    def state_enum(self) -> TicketState:
+        return TicketState(self.state)
+
+
+class Event(Base):
+    """The append-only log of everything that happened in an office; statistics are built from it."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("office_id", "seq", name="uq_events_office_seq"),
+        Index("ix_events_ticket", "ticket_id"),
+        Index("ix_events_office_kind_at", "office_id", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column()
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+

@@ -1,0 +1,34 @@
+"""Serve HTTP and Socket.IO on gevent's WSGI server (websockets through simple-websocket)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+
+import gevent
+from gevent import pywsgi
+
+log = logging.getLogger(__name__)
+
+
+class NoDelayHandler(pywsgi.WSGIHandler):
+    """pywsgi leaves Nagle on, which stalls keep-alive responses ~40 ms; small replies must go out now."""
+
+    def __init__(self, sock, address, server, rfile=None):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # not a TCP socket (e.g. a Unix socket behind a proxy)
+            pass
+        super().__init__(sock, address, server, rfile)
+
+
+def serve(app, host: str, port: int, *, access_log: bool = False) -> None:
+    """Serve until SIGINT or SIGTERM, then stop accepting and let running requests finish."""
+    server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler,
+                               log=logging.getLogger("access") if access_log else None,
+                               error_log=logging.getLogger("wsgi"))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(sig, server.stop, 5)
+    log.info("CivicQueue listening on http://%s:%s", host, port)
+    server.serve_forever()

@@ -1,0 +1,99 @@
+"""Calling tickets to counters: call next, call a given ticket, and opening/pausing/closing counters."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.db.models import Counter, Office, Ticket
+from server.queue import Action, transition
+from server.queue.policy import CounterServices, Policy, rank
+
+from .context import Context
+from .errors import Conflict
+from .lookup import counter_by_slug, office_by_slug, ticket_by_id
+from .uow import Actor, UnitOfWork
+from .views import counter_view, ticket_view, waiting_candidates
+
+COUNTER_STATES = {"open": "counter_opened", "paused": "counter_paused", "closed": "counter_closed"}
+
+
+def call_next(ctx: Context, actor: Actor, office_slug: str, counter_slug: str) -> dict | None:
+    """Call the ticket the policy picks for this counter; None when nothing waits. Opens the counter."""
+    with ctx.uow() as uow:
+        session, now = uow.session, ctx.clock()
+        office = office_by_slug(session, office_slug, actor)
+        counter = counter_by_slug(session, office, counter_slug)
+        services = CounterServices(counter.id, {link.service_id: link.level for link in counter.links})
+        waiting = waiting_candidates(session, office.id, service_ids=services.levels, counter_id=counter.id)
+        ticket = None
+        for cand in rank(waiting, services, now, Policy.from_dict(office.policy)):
+            ticket = _claim(session, cand.id)
+            if ticket is not None:
+                break
+        _ensure_open(uow, office, counter, actor, now)
+        if ticket is None:
+            return None
+        return _call(uow, ctx, office, counter, ticket, actor, now)
+
+
+def _claim(session, ticket_id: int) -> Ticket | None:
+    """Lock a waiting ticket for this transaction, or None if another caller holds or took it.
+
+    SQLite: the transaction began IMMEDIATE, so no one else writes. PostgreSQL: FOR UPDATE SKIP LOCKED
+    never waits for a ticket another counter is taking, and re-checks the state under the lock.
+    """
+    query = select(Ticket).where(Ticket.id == ticket_id, Ticket.state == "waiting")
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).one_or_none()
+
+
+def call_ticket(ctx: Context, actor: Actor, office_slug: str, counter_slug: str, ticket_id: int) -> dict:
+    """Call one given ticket (waiting or parked) to this counter."""
+    with ctx.uow() as uow:
+        session, now = uow.session, ctx.clock()
+        office = office_by_slug(session, office_slug, actor)
+        counter = counter_by_slug(session, office, counter_slug)
+        ticket = ticket_by_id(session, ticket_id, actor, lock=True)
+        if ticket.office_id != office.id:
+            raise Conflict(f"ticket {ticket_id} belongs to another office", "wrong_office")
+        _ensure_open(uow, office, counter, actor, now)
+        return _call(uow, ctx, office, counter, ticket, actor, now)
+
+
+def _call(uow: UnitOfWork, ctx: Context, office: Office, counter: Counter, ticket: Ticket, actor: Actor,
+          now) -> dict:
+    ticket.state = transition(ticket.state_enum, Action.CALL).value
+    ticket.counter = counter
+    ticket.target_counter_id = None
+    ticket.call_count += 1
+    ticket.called_at = ticket.called_at or now
+    uow.session.flush()
+    view = ticket_view(uow.session, ticket, now, ctx.base_url)
+    uow.record(office, "called", now, actor, ticket_id=ticket.id, service_id=ticket.service_id,
+               counter_id=counter.id, details={"code": ticket.code, "call_count": ticket.call_count},
+               data={"ticket": view, "recall": False})
+    return view
+
+
+def _ensure_open(uow: UnitOfWork, office: Office, counter: Counter, actor: Actor, now) -> None:
+    """A clerk who calls is working: a closed or paused counter opens."""
+    if counter.state != "open":
+        _set_state(uow, office, counter, "open", actor, now)
+
+
+def _set_state(uow: UnitOfWork, office: Office, counter: Counter, state: str, actor: Actor, now) -> None:
+    previous, counter.state = counter.state, state
+    uow.session.flush()
+    uow.record(office, COUNTER_STATES[state], now, actor, counter_id=counter.id,
+               details={"from": previous}, data={"counter": counter_view(counter)})
+
+
+def set_counter_state(ctx: Context, actor: Actor, office_slug: str, counter_slug: str, state: str) -> dict:
+    """Open, pause or close a counter; setting the state it already has changes nothing."""
+    with ctx.uow() as uow:
+        office = office_by_slug(uow.session, office_slug, actor)
+        counter = counter_by_slug(uow.session, office, counter_slug)
+        if counter.state != state:
+            _set_state(uow, office, counter, state, actor, ctx.clock())
+        return counter_view(counter)

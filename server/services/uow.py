@@ -1,0 +1,86 @@
+"""One use case, one transaction: events are published only after the commit succeeds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from server.db.models import Event, Office
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff user, an API token or a device, with its role and offices (None = all)."""
+
+    role: str
+    name: str = ""
+    office_ids: frozenset[int] | None = None
+    user_id: int | None = None
+    token_id: int | None = None
+    device_id: int | None = None
+
+    def covers(self, office_id: int) -> bool:
+        return self.office_ids is None or office_id in self.office_ids
+
+
+SYSTEM = Actor(role="admin", name="system")
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """A committed change, as the realtime layer needs it."""
+
+    office: str
+    seq: int
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Publisher = Callable[[list[DomainEvent]], None]
+
+
+def _discard(_events: list[DomainEvent]) -> None:
+    pass
+
+
+class UnitOfWork:
+    """A write session; commit on success, roll back on any exception, then publish."""
+
+    def __init__(self, db, publish: Publisher | None = None):
+        self.db = db
+        self.publish = publish or _discard
+        self.events: list[DomainEvent] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.session: Session = self.db.write_session()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+                self.events.clear()
+        finally:
+            self.session.close()
+        if exc_type is None and self.events:
+            self.publish(self.events)
+
+    def record(self, office: Office, kind: str, at: datetime, actor: Actor, *, data: dict | None = None,
+               ticket_id=None, service_id=None, counter_id=None, details: dict | None = None) -> int:
+        """Append an event with the office's next seq; queue a domain event for after the commit."""
+        seq = self.session.execute(
+            update(Office).where(Office.id == office.id).values(seq=Office.seq + 1).returning(Office.seq)
+        ).scalar_one()
+        self.session.add(Event(
+            office_id=office.id, seq=seq, kind=kind, at=at, ticket_id=ticket_id, service_id=service_id,
+            counter_id=counter_id, user_id=actor.user_id, token_id=actor.token_id, details=details or {},
+        ))
+        self.events.append(DomainEvent(office=office.slug, seq=seq, kind=kind, data=data or {}))
+        return seq

@@ -1,0 +1,1 @@
+"""Read-only statistics built from the event log."""
