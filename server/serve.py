@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
@@ -16,10 +17,8 @@ class NoDelayHandler(pywsgi.WSGIHandler):
     """pywsgi leaves Nagle on, which stalls keep-alive responses ~40 ms; small replies must go out now."""
 
     def __init__(self, sock, address, server, rfile=None):
-        try:
+        with contextlib.suppress(OSError):  # not a TCP socket (e.g. a Unix socket behind a proxy)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:  # not a TCP socket (e.g. a Unix socket behind a proxy)
-            pass
         super().__init__(sock, address, server, rfile)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from server.config import DEMO_CONFIG, ROOT, load_settings
@@ -16,10 +18,8 @@ TEST_LAYOUT = ROOT / "tests" / "support" / "second_office.toml"
 @pytest.fixture(scope="session", autouse=True)
 def _drop_pg_template():
     yield
-    try:
+    with contextlib.suppress(Exception):  # the server may be gone already; nothing to clean then
         databases.drop_template()
-    except Exception:  # the server may be gone already; nothing to clean then
-        pass
 
 
 @pytest.fixture

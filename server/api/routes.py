@@ -7,13 +7,15 @@ import io
 from datetime import date
 
 from flask import Response, current_app, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.auth import roles
 from server.config import CounterConfig, ServiceConfig
 from server.queue import Action
 from server.queue.policy import PriorityClass
 from server.services import actions, calling, issuing, layout, queries
-from server.services.errors import Invalid
+from server.services.errors import Invalid, NotFound
 from server.services.lookup import office_by_slug
 from server.stats.kpis import csv_rows, office_kpis
 
@@ -21,10 +23,18 @@ from . import api
 from .auth import current_actor, requires
 from .context import context
 from .openapi import openapi_document
-from .schemas import CallTicketIn, CounterIn, RequeueIn, ServiceIn, TicketIn, TransferIn, parse, slugify
+from .schemas import MAX_INT, CallTicketIn, CounterIn, RequeueIn, ServiceIn, TicketIn, TransferIn, parse, slugify
 
 PRIORITY = {"normal": PriorityClass.NORMAL, "priority_need": PriorityClass.PRIORITY_NEED,
             "appointment": PriorityClass.APPOINTMENT_DUE}
+
+
+@api.before_request
+def _refuse_large_bodies():
+    """A body over the limit is refused (413) before any view runs, even by views that never read it."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
 
 
 @api.get("/openapi.json")
@@ -59,8 +69,10 @@ def create_service(office: str):
         config = ServiceConfig(slug=slug, name=names, prefix=body.prefix, range=body.range,
                                daily_cap=body.daily_cap, target_wait=body.target_wait,
                                service_minutes=body.service_minutes)
-    except ValueError as exc:
-        raise Invalid(str(exc).splitlines()[-1].strip(), "invalid_field") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        raise Invalid(f"{field}: {err['msg']}", "invalid_field") from None
     return jsonify(layout.create_service(context(), current_actor(), office, config)), 201
 
 
@@ -132,6 +144,8 @@ def call_ticket(office: str, counter: str):
 @requires(*roles.WORK_COUNTER)
 def ticket_action(ticket_id: int, action: str):
     """recall, start, finish, no-show, requeue, park, cancel or transfer a ticket."""
+    if ticket_id > MAX_INT:  # no such id can exist; the database driver would overflow on it
+        raise NotFound("ticket", ticket_id)
     try:
         act = Action(action)
     except ValueError:
@@ -196,6 +210,9 @@ def _date_arg(name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"'{name}' must be a date like 2026-11-26", "invalid_date") from None
+    if not 1900 <= day.year <= 9000:  # the UTC bounds of dates at the calendar's edges overflow
+        raise Invalid(f"'{name}' must be a date between 1900 and 9000", "invalid_date")
+    return day

@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.services.errors import Invalid, ServiceError
 
+# The largest value an INTEGER column holds on every supported database (PostgreSQL's is 32-bit): bigger
+# numbers are refused as invalid fields instead of overflowing in the driver (a 500).
+MAX_INT = 2**31 - 1
+
 
 class MalformedJson(ServiceError):
     status = 400
@@ -39,16 +43,17 @@ class RequeueIn(Body):
 
 
 class CallTicketIn(Body):
-    ticket: Annotated[int, Field(ge=1)]
+    ticket: Annotated[int, Field(ge=1, le=MAX_INT)]
 
 
 class ServiceIn(Body):
-    name: Annotated[str, Field(min_length=1, max_length=200)] | dict[str, Annotated[str, Field(min_length=1)]]
+    name: (Annotated[str, Field(min_length=1, max_length=200)]
+           | Annotated[dict[str, Annotated[str, Field(min_length=1)]], Field(min_length=1)])
     prefix: Annotated[str, Field(pattern=r"^[A-Z]{0,3}$")] = ""
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = None
     range: tuple[Annotated[int, Field(ge=0, le=99999)], Annotated[int, Field(ge=0, le=99999)]] = (1, 999)
-    daily_cap: Annotated[int, Field(ge=1)] | None = None
-    target_wait: Annotated[int, Field(ge=1)] | None = None
+    daily_cap: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
+    target_wait: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
     service_minutes: Annotated[float, Field(gt=0, le=480)] = 5.0
 
 
@@ -65,7 +70,10 @@ def parse(model: type[Body], *, optional: bool = False) -> Body:
         if optional:
             return model()
         raise MalformedJson("the request needs a JSON object body")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested too deeply for the JSON parser
+        data = None
     if data is None:
         raise MalformedJson("the request body is not valid JSON (send Content-Type: application/json)")
     if not isinstance(data, dict):

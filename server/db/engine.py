@@ -9,22 +9,21 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`, tuned for its database."""
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """An engine for `url`, tuned for its database. Requests beyond the pool wait up to 30 s."""
     parsed = make_url(url)
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": 30}
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, echo)
+        return _sqlite_engine(parsed, echo, pool)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, echo=echo, pool_size=10, max_overflow=30, pool_pre_ping=True,
-                         pool_timeout=10)
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, **pool)
 
 
-def _sqlite_engine(url, echo: bool) -> Engine:
+def _sqlite_engine(url, echo: bool, pool: dict) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
-                           pool_size=10, max_overflow=30)
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -50,9 +49,9 @@ def _sqlite_engine(url, echo: bool) -> Engine:
 class Database:
     """The engine plus a session factory for reads and one for writes."""
 
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20):
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(qms_write=True), expire_on_commit=False)

@@ -189,7 +189,8 @@ class Ticket(Base):
     __table_args__ = (
         # A code is unique per office and service day (within one pass through its number range).
         UniqueConstraint("office_id", "service_day", "code", "cycle", name="uq_tickets_code_per_day"),
-        UniqueConstraint("service_id", "service_day", "seq", name="uq_tickets_seq_per_day"),
+        # Numbers are drawn per service as issued; a transfer changes service_id but not the number.
+        UniqueConstraint("issued_service_id", "service_day", "seq", name="uq_tickets_seq_per_day"),
         UniqueConstraint("office_id", "request_id", name="uq_tickets_request_id"),
         CheckConstraint(
             "state IN ('waiting', 'called', 'serving', 'parked', 'done', 'no_show', 'cancelled')",
@@ -202,6 +203,7 @@ class Ticket(Base):
     public_token: Mapped[str] = mapped_column(String(32), unique=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    issued_service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
     service_day: Mapped[date] = mapped_column(Date)
     seq: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
@@ -221,7 +223,7 @@ class Ticket(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
 
     office: Mapped[Office] = relationship()
-    service: Mapped[Service] = relationship()
+    service: Mapped[Service] = relationship(foreign_keys=[service_id])
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
     target_counter: Mapped[Counter | None] = relationship(foreign_keys=[target_counter_id])
 

@@ -88,17 +88,22 @@ def _transfer(session, ticket: Ticket, service: str | None, counter: str | None,
 
 
 def _queue_time(session, ticket: Ticket, position: str, now: datetime) -> datetime:
-    """The sort time that puts the ticket at the back (now) or ahead of everyone in its new queue."""
-    if position == "back":
-        return now
-    if position != "front":
+    """The sort time that puts the ticket behind (back) or ahead of (front) everyone in its new queue.
+
+    Computed from the queue itself, so equal or skewed clocks of several processes cannot misplace it.
+    """
+    if position not in ("front", "back"):
         raise Invalid("position must be 'front' or 'back'", "invalid_position")
     same_queue = (
         Ticket.target_counter_id == ticket.target_counter_id if ticket.target_counter_id
         else (Ticket.service_id == ticket.service_id) & Ticket.target_counter_id.is_(None)
     )
-    first = session.scalar(
-        select(func.min(Ticket.enqueued_at)).where(
+    edge = func.min if position == "front" else func.max
+    other = session.scalar(
+        select(edge(Ticket.enqueued_at)).where(
             Ticket.office_id == ticket.office_id, Ticket.state == "waiting", Ticket.id != ticket.id, same_queue)
     )
-    return min(first, now) - timedelta(milliseconds=1) if first else now
+    if other is None:
+        return now
+    step = timedelta(milliseconds=1)
+    return min(other - step, now) if position == "front" else max(other + step, now)

@@ -12,7 +12,7 @@ from .context import Context
 from .errors import Conflict
 from .lookup import counter_by_slug, office_by_slug, ticket_by_id
 from .uow import Actor, UnitOfWork
-from .views import counter_view, ticket_view, waiting_candidates
+from .views import counter_view, front_candidates, ticket_view, waiting_candidates
 
 COUNTER_STATES = {"open": "counter_opened", "paused": "counter_paused", "closed": "counter_closed"}
 
@@ -23,17 +23,37 @@ def call_next(ctx: Context, actor: Actor, office_slug: str, counter_slug: str) -
         session, now = uow.session, ctx.clock()
         office = office_by_slug(session, office_slug, actor)
         counter = counter_by_slug(session, office, counter_slug)
-        services = CounterServices(counter.id, {link.service_id: link.level for link in counter.links})
-        waiting = waiting_candidates(session, office.id, service_ids=services.levels, counter_id=counter.id)
-        ticket = None
-        for cand in rank(waiting, services, now, Policy.from_dict(office.policy)):
-            ticket = _claim(session, cand.id)
-            if ticket is not None:
-                break
+        ticket = _pick_and_claim(session, office, counter, now)
         _ensure_open(uow, office, counter, actor, now)
         if ticket is None:
             return None
         return _call(uow, ctx, office, counter, ticket, actor, now)
+
+
+HEADS = 16  # candidates per queue head; more than the counters that usually race for one service
+
+
+def _pick_and_claim(session, office: Office, counter: Counter, now) -> Ticket | None:
+    """Rank the heads of the counter's queues by the policy and claim the first one still free.
+
+    Only if every head is taken by concurrent callers, rank the whole queue (same policy, more rows).
+    """
+    services = CounterServices(counter.id, {link.service_id: link.level for link in counter.links})
+    policy = Policy.from_dict(office.policy)
+    heads = front_candidates(session, office.id, services.levels, counter.id, now, HEADS)
+    tried = set()
+    for loader in (lambda: heads,
+                   lambda: waiting_candidates(session, office.id, service_ids=services.levels, counter_id=counter.id)):
+        for cand in rank(loader(), services, now, policy):
+            if cand.id in tried:
+                continue
+            tried.add(cand.id)
+            ticket = _claim(session, cand.id)
+            if ticket is not None:
+                return ticket
+        if len(heads) < HEADS:  # the heads were the whole queue
+            return None
+    return None
 
 
 def _claim(session, ticket_id: int) -> Ticket | None:

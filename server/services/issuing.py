@@ -16,7 +16,7 @@ from server.queue.numbering import NumberRange, format_code, number_for, service
 
 from .context import Context
 from .errors import Conflict, Invalid
-from .lookup import office_by_slug, service_by_slug
+from .lookup import office_and_service, office_by_slug, service_by_slug
 from .uow import Actor
 from .views import ticket_view
 
@@ -26,15 +26,14 @@ ISSUERS = {"kiosk", "clerk", "supervisor", "admin", "agent"}
 def issue_ticket(ctx: Context, actor: Actor, office_slug: str, service_slug: str, *,
                  lang: str | None = None, request_id: str | None = None,
                  priority_class: int = 0) -> tuple[dict, bool]:
-    """Issue a ticket; return (ticket view, created). A known request_id returns its ticket again."""
-    if request_id:
-        existing = _by_request_id(ctx, actor, office_slug, request_id)
-        if existing:
-            return existing, False
+    """Issue a ticket; return (ticket view, created). A known request_id returns its ticket again.
+
+    The insert is tried first: the unique (office, request_id) constraint catches a retry, whose
+    transaction then rolls back (giving its number back) and the stored ticket is returned.
+    """
     try:
         return _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_class), True
     except IntegrityError:
-        # A concurrent retry with the same request_id won the race: answer with its ticket.
         existing = request_id and _by_request_id(ctx, actor, office_slug, request_id)
         if existing:
             return existing, False
@@ -56,8 +55,7 @@ def _by_request_id(ctx: Context, actor: Actor, office_slug: str, request_id: str
 def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_class) -> dict:
     with ctx.uow() as uow:
         session, now = uow.session, ctx.clock()
-        office = office_by_slug(session, office_slug, actor)
-        service = service_by_slug(session, office, service_slug)
+        office, service = office_and_service(session, office_slug, service_slug, actor)
         _check_open(office, service)
         day = service_day(now, ZoneInfo(office.timezone))
         rng = NumberRange(service.range_start, service.range_end)
@@ -66,7 +64,8 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
         if num.cycle and _code_in_use(session, office.id, day, code):
             raise NumberRangeExhausted(f"every number of '{service.slug}' is held by a ticket still in the queue")
         t = Ticket(
-            public_token=secrets.token_urlsafe(16), office=office, service=service, service_day=day,
+            public_token=secrets.token_urlsafe(16), office=office, service=service, issued_service_id=service.id,
+            service_day=day,
             seq=num.seq, number=num.number, cycle=num.cycle, code=code, state="waiting", lang=lang,
             request_id=request_id, priority_class=priority_class, created_at=now, enqueued_at=now,
         )

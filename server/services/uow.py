@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from server.db.models import Event, Office
@@ -78,7 +78,7 @@ class UnitOfWork:
         seq = self.session.execute(
             update(Office).where(Office.id == office.id).values(seq=Office.seq + 1).returning(Office.seq)
         ).scalar_one()
-        self.session.add(Event(
+        self.session.execute(insert(Event).values(
             office_id=office.id, seq=seq, kind=kind, at=at, ticket_id=ticket_id, service_id=service_id,
             counter_id=counter_id, user_id=actor.user_id, token_id=actor.token_id, details=details or {},
         ))

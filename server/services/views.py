@@ -4,42 +4,82 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, CounterService, Office, Service, Ticket
 from server.queue.estimate import estimate_wait
-from server.queue.policy import Candidate, Policy, people_ahead
+from server.queue.policy import Candidate, Policy
 
 
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def candidate(t: Ticket, target_wait_minutes: int | None) -> Candidate:
-    return Candidate(
-        id=t.id, service_id=t.service_id, created_at=t.created_at, enqueued_at=t.enqueued_at,
-        priority_class=t.priority_class, counter_id=t.target_counter_id,
-        target_wait=timedelta(minutes=target_wait_minutes) if target_wait_minutes else None,
-    )
+_CANDIDATE_COLUMNS = (Ticket.id, Ticket.service_id, Ticket.created_at, Ticket.enqueued_at, Ticket.priority_class,
+                      Ticket.target_counter_id, Service.target_wait_minutes)
 
 
-def waiting_candidates(session: Session, office_id: int, *, service_ids=None, counter_id=None) -> list[Candidate]:
-    """The waiting tickets of an office (or of some services / transferred to one counter)."""
-    query = (
-        select(Ticket.id, Ticket.service_id, Ticket.created_at, Ticket.enqueued_at, Ticket.priority_class,
-               Ticket.target_counter_id, Service.target_wait_minutes)
-        .join(Service, Service.id == Ticket.service_id)
-        .where(Ticket.office_id == office_id, Ticket.state == "waiting")
-    )
-    if service_ids is not None:
-        in_services = Ticket.service_id.in_(list(service_ids)) & Ticket.target_counter_id.is_(None)
-        query = query.where(in_services | (Ticket.target_counter_id == counter_id) if counter_id else in_services)
+def _candidates(session: Session, query) -> list[Candidate]:
     return [
         Candidate(id=r.id, service_id=r.service_id, created_at=r.created_at, enqueued_at=r.enqueued_at,
                   priority_class=r.priority_class, counter_id=r.target_counter_id,
                   target_wait=timedelta(minutes=r.target_wait_minutes) if r.target_wait_minutes else None)
         for r in session.execute(query)
+    ]
+
+
+def _waiting(office_id: int):
+    return (select(*_CANDIDATE_COLUMNS).join(Service, Service.id == Ticket.service_id)
+            .where(Ticket.office_id == office_id, Ticket.state == "waiting"))
+
+
+def waiting_candidates(session: Session, office_id: int, *, service_ids=None, counter_id=None) -> list[Candidate]:
+    """All waiting tickets of an office (or of some services, plus those transferred to one counter)."""
+    query = _waiting(office_id)
+    if service_ids is not None:
+        in_services = Ticket.service_id.in_(list(service_ids)) & Ticket.target_counter_id.is_(None)
+        query = query.where(in_services | (Ticket.target_counter_id == counter_id) if counter_id else in_services)
+    return _candidates(session, query)
+
+
+def _heads_statement():
+    """Built once: the first tickets of each queue by FIFO order and by age, via window functions."""
+    partition = (Ticket.service_id, Ticket.target_counter_id)
+    inner = (
+        select(*_CANDIDATE_COLUMNS,
+               func.row_number().over(partition_by=partition,
+                                      order_by=(Ticket.priority_class.desc(), Ticket.enqueued_at, Ticket.id))
+               .label("rn_fifo"),
+               func.row_number().over(partition_by=partition, order_by=(Ticket.created_at, Ticket.id))
+               .label("rn_age"))
+        .join(Service, Service.id == Ticket.service_id)
+        .where(Ticket.office_id == bindparam("office_id"), Ticket.state == "waiting",
+               (Ticket.service_id.in_(bindparam("service_ids", expanding=True)) & Ticket.target_counter_id.is_(None))
+               | (Ticket.target_counter_id == bindparam("counter_id")))
+        .subquery()
+    )
+    limit = bindparam("limit")
+    return select(*(inner.c[c.key] for c in _CANDIDATE_COLUMNS)).where((inner.c.rn_fifo <= limit)
+                                                                      | (inner.c.rn_age <= limit))
+
+
+_HEADS = _heads_statement()
+
+
+def front_candidates(session: Session, office_id: int, service_ids, counter_id: int, now: datetime,
+                     limit: int) -> list[Candidate]:
+    """The heads of a counter's queues: enough to hold the policy's pick without loading every ticket.
+
+    Per queue the first `limit` by (class, queue time) and the `limit` oldest. The policy's winner is
+    always among them: within one queue, overdue order is age order and normal order is FIFO order.
+    """
+    params = {"office_id": office_id, "service_ids": list(service_ids), "counter_id": counter_id, "limit": limit}
+    return [
+        Candidate(id=r.id, service_id=r.service_id, created_at=r.created_at, enqueued_at=r.enqueued_at,
+                  priority_class=r.priority_class, counter_id=r.target_counter_id,
+                  target_wait=timedelta(minutes=r.target_wait_minutes) if r.target_wait_minutes else None)
+        for r in session.execute(_HEADS, params)
     ]
 
 
@@ -50,21 +90,41 @@ def open_counters_for(session: Session, service_id: int) -> int:
     )
 
 
+def count_ahead(session: Session, t: Ticket, now: datetime, policy: Policy) -> int:
+    """How many waiting tickets of this ticket's queue would be called first, counted in SQL.
+
+    The same order as server.queue.policy.people_ahead (a test checks they agree): overdue tickets
+    by age first, then priority class, then queue time.
+    """
+    same_queue = (Ticket.target_counter_id == t.target_counter_id) if t.target_counter_id else (
+        (Ticket.service_id == t.service_id) & Ticket.target_counter_id.is_(None))
+    others = select(func.count()).select_from(Ticket).where(
+        Ticket.office_id == t.office_id, Ticket.state == "waiting", Ticket.id != t.id, same_queue)
+    before_in_fifo = (Ticket.priority_class > t.priority_class) | (
+        (Ticket.priority_class == t.priority_class)
+        & ((Ticket.enqueued_at < t.enqueued_at) | ((Ticket.enqueued_at == t.enqueued_at) & (Ticket.id < t.id))))
+    target = t.service.target_wait_minutes
+    if not (policy.overdue_first and target) or t.target_counter_id:
+        return session.scalar(others.where(before_in_fifo))
+    deadline = now - timedelta(minutes=target)
+    overdue = Ticket.created_at < deadline
+    if t.created_at < deadline:  # this ticket is overdue: only older overdue tickets are ahead
+        older = (Ticket.created_at < t.created_at) | ((Ticket.created_at == t.created_at) & (Ticket.id < t.id))
+        return session.scalar(others.where(overdue & older))
+    return session.scalar(others.where(overdue | before_in_fifo))
+
+
 def ticket_view(session: Session, t: Ticket, now: datetime, base_url: str = "", *,
                 ahead: int | None = None, open_counters: int | None = None) -> dict:
     """A ticket as JSON, with position and estimate while it waits (pass `ahead` when already known)."""
     position = estimate = None
     if t.state == "waiting":
-        service = t.service
         if ahead is None:
-            waiting = waiting_candidates(session, t.office_id, service_ids=[t.service_id],
-                                         counter_id=t.target_counter_id)
-            ahead = people_ahead(candidate(t, service.target_wait_minutes), waiting, now,
-                                 Policy.from_dict(t.office.policy))
+            ahead = count_ahead(session, t, now, Policy.from_dict(t.office.policy))
         if open_counters is None:
             open_counters = open_counters_for(session, t.service_id)
         position = ahead + 1
-        estimate = estimate_wait(ahead, service.service_minutes, open_counters).as_dict()
+        estimate = estimate_wait(ahead, t.service.service_minutes, open_counters).as_dict()
     return {
         "id": t.id,
         "code": t.code,

@@ -123,6 +123,7 @@ def upgrade():
     sa.Column('public_token', sa.String(length=32), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.Column('issued_service_id', sa.Integer(), nullable=False),
     sa.Column('service_day', sa.Date(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
@@ -143,13 +144,14 @@ def upgrade():
     sa.CheckConstraint("state IN ('waiting', 'called', 'serving', 'parked', 'done', 'no_show', 'cancelled')", name=op.f('ck_tickets_state')),
     sa.ForeignKeyConstraint(['counter_id'], ['counters.id'], name=op.f('fk_tickets_counter_id_counters')),
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_tickets_office_id_offices')),
+    sa.ForeignKeyConstraint(['issued_service_id'], ['services.id'], name=op.f('fk_tickets_issued_service_id_services')),
     sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_tickets_service_id_services')),
     sa.ForeignKeyConstraint(['target_counter_id'], ['counters.id'], name=op.f('fk_tickets_target_counter_id_counters')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets')),
     sa.UniqueConstraint('office_id', 'request_id', name='uq_tickets_request_id'),
     sa.UniqueConstraint('office_id', 'service_day', 'code', 'cycle', name='uq_tickets_code_per_day'),
     sa.UniqueConstraint('public_token', name=op.f('uq_tickets_public_token')),
-    sa.UniqueConstraint('service_id', 'service_day', 'seq', name='uq_tickets_seq_per_day')
+    sa.UniqueConstraint('issued_service_id', 'service_day', 'seq', name='uq_tickets_seq_per_day')
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_queue', ['office_id', 'state', 'service_id'], unique=False)
