@@ -9,13 +9,11 @@ import sys
 import click
 from sqlalchemy.exc import OperationalError
 
-from server.config import DEMO_CONFIG, INSTANCE, ConfigError, Settings, database_url, load_settings
+from server.config import DEMO_CONFIG, ConfigError, Settings, database_url, instance_dir, load_settings
 from server.db import Database
 from server.db.migrate import current_revision, head_revision, upgrade
 from server.services.context import Context
 from server.services.errors import ServiceError
-
-DEMO_TOKENS = INSTANCE / "demo-tokens.txt"
 
 
 def _fail(message: str, code: int = 2):
@@ -81,11 +79,12 @@ def _demo_tokens(db: Database) -> None:
     """Tokens for trying the demo office, written once to instance/demo-tokens.txt."""
     from server.auth.tokens import actor_for_token, create_token
 
-    if DEMO_TOKENS.exists():
-        first = DEMO_TOKENS.read_text().split("\n")[0].split("=", 1)[-1].strip()
+    demo_tokens = instance_dir() / "demo-tokens.txt"
+    if demo_tokens.exists():
+        first = demo_tokens.read_text().split("\n")[0].split("=", 1)[-1].strip()
         with db.read_session() as session:
             if actor_for_token(session, first):
-                click.echo(f"demo tokens: {DEMO_TOKENS}")
+                click.echo(f"demo tokens: {demo_tokens}")
                 return
     ctx = Context(db=db)
     lines = [
@@ -95,10 +94,10 @@ def _demo_tokens(db: Database) -> None:
         f"KIOSK={create_token(ctx, 'kiosk-eingang', device='kiosk', office_slug='mitte')}",
         f"DISPLAY={create_token(ctx, 'anzeige-wartebereich', device='display', office_slug='mitte')}",
     ]
-    DEMO_TOKENS.parent.mkdir(parents=True, exist_ok=True)
-    DEMO_TOKENS.touch(mode=0o600)
-    DEMO_TOKENS.write_text("\n".join(lines) + "\n")
-    click.echo(f"demo tokens written to {DEMO_TOKENS} (shell: source it, then use $CLERK etc.)")
+    demo_tokens.parent.mkdir(parents=True, exist_ok=True)
+    demo_tokens.touch(mode=0o600)
+    demo_tokens.write_text("\n".join(lines) + "\n")
+    click.echo(f"demo tokens written to {demo_tokens} (shell: source it, then use $CLERK etc.)")
 
 
 @main.command()

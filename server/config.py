@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "civicqueue.toml"
 DEMO_CONFIG = ROOT / "config" / "demo.toml"
-INSTANCE = ROOT / "instance"
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
@@ -217,8 +216,13 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
     return settings
 
 
+def instance_dir() -> Path:
+    """Where local state lives (SQLite file, generated secret, demo tokens): QMS_INSTANCE or ./instance."""
+    return Path(os.environ.get("QMS_INSTANCE") or ROOT / "instance")
+
+
 def database_url(settings: Settings) -> str:
-    return settings.server.database_url or f"sqlite:///{INSTANCE / 'civicqueue.db'}"
+    return settings.server.database_url or f"sqlite:///{instance_dir() / 'civicqueue.db'}"
 
 
 def secret_key(settings: Settings) -> str:
@@ -231,9 +235,9 @@ def secret_key(settings: Settings) -> str:
             return Path(server.secret_key_file).read_text().strip()
         except OSError as exc:
             raise ConfigError("server.secret_key_file", "", f"cannot read it: {exc.strerror}") from None
-    key_file = INSTANCE / "secret_key"
+    key_file = instance_dir() / "secret_key"
     if not key_file.exists():
-        INSTANCE.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(parents=True, exist_ok=True)
         key_file.touch(mode=0o600)
         key_file.write_text(secrets.token_hex(32))
     return key_file.read_text().strip()
