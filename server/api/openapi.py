@@ -47,6 +47,7 @@ def _paths() -> dict:
     staff = "clerk, supervisor, admin"
     ticket_ok = _ok(200, "The ticket", TICKET)
     return {
+        "/openapi.json": {"get": _op("This OpenAPI document", None, _ok(200, "The OpenAPI 3.1 document", ANY_OBJECT))},
         "/offices": {"get": _op("List offices", "kiosk, clerk, supervisor, admin, agent",
                                 _ok(200, "Offices", {"type": "array", "items": ANY_OBJECT}))},
         "/offices/{office}/services": {
@@ -92,9 +93,9 @@ def _paths() -> dict:
             "post": _op("Call a given waiting or parked ticket", staff, ticket_ok, body=CallTicketIn,
                         errors=(404, 409)),
         },
-        "/tickets/{ticket}/{action}": {
+        "/tickets/{ticket_id}/{action}": {
             "parameters": [
-                {"name": "ticket", "in": "path", "required": True, "schema": {"type": "integer"}},
+                {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}},
                 {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": [
                     "recall", "start", "finish", "no-show", "requeue", "park", "cancel", "transfer"]}},
             ],

@@ -39,6 +39,10 @@ def issue_ticket(ctx: Context, actor: Actor, office_slug: str, service_slug: str
             return existing, False
         raise
     except (DailyCapReached, NumberRangeExhausted, Conflict) as exc:
+        # A retry of a ticket issued just before the cap or closing still gets its ticket.
+        existing = request_id and _by_request_id(ctx, actor, office_slug, request_id)
+        if existing:
+            return existing, False
         _record_refusal(ctx, actor, office_slug, service_slug, exc)
         raise
 
