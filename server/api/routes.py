@@ -35,6 +35,8 @@ def _refuse_large_bodies():
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        raise Invalid("the address contains a NUL character", "invalid_characters")
 
 
 @api.get("/openapi.json")

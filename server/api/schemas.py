@@ -78,12 +78,24 @@ def parse(model: type[Body], *, optional: bool = False) -> Body:
         raise MalformedJson("the request body is not valid JSON (send Content-Type: application/json)")
     if not isinstance(data, dict):
         raise MalformedJson("the request body must be a JSON object")
+    if _has_nul(data):
+        raise Invalid("text fields must not contain NUL characters", "invalid_characters")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "body"
         raise Invalid(f"{field}: {err['msg']}", "invalid_field") from None
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})

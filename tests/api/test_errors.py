@@ -404,3 +404,10 @@ def test_odd_raw_bodies_never_cause_a_500(api):
     failures = [(path, body[:30], resp.status_code) for path in paths for body in bodies
                 if (resp := api.post(path, "admin", data=body, headers=JSON)).status_code >= 500]
     assert not failures, failures
+
+
+def test_nul_characters_are_refused_not_crashing(api):
+    body = api.post("/offices/mitte/tickets", "kiosk", json={"service": "aus\x00weis"})
+    assert body.status_code == 422 and body.get_json()["error"]["code"] == "invalid_characters"
+    path = api.get("/offices/mit%00te/services", "kiosk")
+    assert path.status_code == 422 and path.get_json()["error"]["code"] == "invalid_characters"
