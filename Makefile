@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+APT    := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: run test init lint bench clean
+.PHONY: run test init lint bench clean system-deps browser-deps catalogs extract-messages
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,21 +18,44 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-init: $(VENV)/.runtime
+# Browser libraries (socket.io-client, axe-core) come from npm; nothing third-party is committed.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Compiled gettext catalogs (.mo) are built from the committed .po files.
+catalogs: $(VENV)/.runtime
+	$(VENV)/bin/pybabel compile -q -d translations -f
+
+extract-messages: $(VENV)/.runtime
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -q -i translations/messages.pot -d translations --no-fuzzy-matching
+
+# Offline speech and sound for the displays (Debian packages); installed when missing and we are root.
+system-deps:
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -q && $(APT) espeak-ng sox; } || \
+	  echo "warning: install espeak-ng and sox (apt-get install espeak-ng sox) for spoken announcements"
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+browser-deps: system-deps
+	@command -v chromium >/dev/null || { apt-get update -q && $(APT) chromium chromium-driver fonts-dejavu-core; }
+
+init: $(VENV)/.runtime node_modules/.installed catalogs system-deps
 	$(PY) -m server init --demo
 
 run: init
-	@echo "Demo tokens: instance/demo-tokens.txt   API: http://$(HOST):$(PORT)/api/v1/openapi.json"
+	@echo "Demo tokens: instance/demo-tokens.txt   Pages: http://$(HOST):$(PORT)/   API: /api/v1/openapi.json"
 	$(PY) -m server run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev node_modules/.installed catalogs browser-deps
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev
-	$(PY) -m ruff check server tests bench
+	$(PY) -m ruff check server tests bench kiosk display counter
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev node_modules/.installed catalogs
 	$(PY) -m bench.api
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache tests/_artifacts

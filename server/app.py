@@ -12,7 +12,8 @@ from server import __version__
 from server.config import Settings, database_url, load_settings, secret_key
 from server.db import Database
 from server.queue.numbering import utc_now
-from server.realtime import publish, socketio
+from server.realtime import namespaces, socketio
+from server.realtime.publisher import Publisher
 from server.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,47 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     db = db or Database(database_url(settings))
-    app.extensions["civicqueue"] = Context(db=db, publish=publish, clock=clock)
-    socketio.init_app(app, message_queue=settings.server.message_queue or None, async_mode=_async_mode())
+    message_queue = settings.server.message_queue or None
+    publisher = Publisher(app, always_state=bool(message_queue))
+    app.extensions["civicqueue"] = Context(db=db, publish=publisher, clock=clock)
+    app.extensions["civicqueue_publisher"] = publisher
+    socketio.init_app(app, message_queue=message_queue, async_mode=_async_mode())
+    namespaces.register(socketio)
     from server.api import api, errors
+    from server.web import init_web
 
     errors.register(app)
+    init_web(app, settings)
     app.register_blueprint(api)
+    _register_rooms(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/", "home", _home)
     return app
+
+
+ROOMS = ("kiosk", "display", "counter")
+
+
+def _register_rooms(app: Flask) -> None:
+    """The client rooms' blueprints, by name: server never imports them at module level."""
+    import importlib
+
+    for name in ROOMS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        if hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
+
+
+def _home():
+    """A landing page listing the pages of this server."""
+    from flask import render_template
+
+    return render_template("home.html")
 
 
 def _async_mode() -> str:

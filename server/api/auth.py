@@ -25,9 +25,10 @@ def current_actor() -> Actor:
 
 
 def _authenticate() -> Actor:
+    """A bearer token; else, from the pages, a staff session or a device cookie plus the CSRF header."""
     header = request.headers.get("Authorization", "")
     if not header:
-        raise Unauthorized("send 'Authorization: Bearer <token>' (make one with: python -m server token add)")
+        return _from_cookies()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
@@ -36,6 +37,40 @@ def _authenticate() -> Actor:
     if actor is None:
         raise Unauthorized("this token is unknown or revoked", "invalid_token")
     return actor
+
+
+def _from_cookies() -> Actor:
+    from flask_login import current_user
+
+    from server.web.devices import COOKIE, device_actor
+
+    actor = None
+    if current_user.is_authenticated:
+        actor = current_user.actor()
+    elif request.cookies.get(COOKIE):
+        actor = device_actor(request.cookies[COOKIE])
+        if actor is None:
+            raise Unauthorized("this device's token is unknown or revoked; pair the device again", "invalid_token")
+    if actor is None:
+        raise Unauthorized("send 'Authorization: Bearer <token>' (make one with: python -m server token add)")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        _check_csrf()
+    return actor
+
+
+class CsrfFailed(ServiceError):
+    status = 403
+    code = "csrf_failed"
+
+
+def _check_csrf() -> None:
+    from flask_wtf.csrf import validate_csrf
+    from wtforms import ValidationError
+
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except ValidationError as exc:
+        raise CsrfFailed("missing or wrong X-CSRFToken header; reload the page") from exc
 
 
 def requires(*roles: str):

@@ -55,12 +55,23 @@ class Database:
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(qms_write=True), expire_on_commit=False)
+        self._snapshot = sessionmaker(self.engine.execution_options(isolation_level="REPEATABLE READ"),
+                                      expire_on_commit=False)
 
     def read_session(self) -> Session:
         return self._read()
 
     def write_session(self) -> Session:
         return self._write()
+
+    def snapshot_session(self) -> Session:
+        """A read session that sees one consistent state across statements (seq and data agree).
+
+        SQLite's read transaction is a snapshot already; PostgreSQL needs REPEATABLE READ for it.
+        """
+        if self.dialect == "postgresql":
+            return self._snapshot()
+        return self._read()
 
     def dispose(self) -> None:
         self.engine.dispose()

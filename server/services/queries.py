@@ -42,39 +42,51 @@ def list_counters(ctx: Context, actor: Actor, office_slug: str) -> list[dict]:
 def office_queue(ctx: Context, actor: Actor, office_slug: str) -> dict:
     """Waiting tickets in calling order (per queue), and the called, serving and parked ones."""
     with ctx.db.read_session() as session:
-        now = ctx.clock()
-        office = office_by_slug(session, office_slug, actor)
-        tickets = {t.id: t for t in session.scalars(
-            select(Ticket).where(Ticket.office_id == office.id,
-                                 Ticket.state.in_(["waiting", "called", "serving", "parked"])))}
-        open_counters = {s.id: open_counters_for(session, s.id) for s in office.services}
-        everyone = CounterServices(0, {s.id: 0 for s in office.services})
-        waiting = [c for c in waiting_candidates(session, office.id)]
-        ordered = rank([c for c in waiting if c.counter_id is None], everyone, now, Policy.from_dict(office.policy))
-        ordered += sorted((c for c in waiting if c.counter_id is not None), key=lambda c: (c.enqueued_at, c.id))
-        seen: dict = {}
-        out: dict[str, list[dict]] = {"waiting": [], "called": [], "serving": [], "parked": []}
-        for c in ordered:
-            queue = ("counter", c.counter_id) if c.counter_id else ("service", c.service_id)
-            ahead = seen[queue] = seen.get(queue, -1) + 1
-            out["waiting"].append(ticket_view(session, tickets[c.id], now, ctx.base_url, ahead=ahead,
-                                              open_counters=open_counters.get(c.service_id, 0)))
-        for t in sorted(tickets.values(), key=lambda t: t.id):
-            if t.state != "waiting":
-                out[t.state].append(ticket_view(session, t, now, ctx.base_url))
-        return out
+        return office_queue_in(session, office_by_slug(session, office_slug, actor), ctx.clock(), ctx.base_url)
+
+
+def office_queue_in(session, office: Office, now, base_url: str = "") -> dict:
+    """The office's queue, read in the caller's session."""
+    tickets = {t.id: t for t in session.scalars(
+        select(Ticket).where(Ticket.office_id == office.id,
+                             Ticket.state.in_(["waiting", "called", "serving", "parked"])))}
+    open_counters = {s.id: open_counters_for(session, s.id) for s in office.services}
+    everyone = CounterServices(0, {s.id: 0 for s in office.services})
+    waiting = [c for c in waiting_candidates(session, office.id)]
+    ordered = rank([c for c in waiting if c.counter_id is None], everyone, now, Policy.from_dict(office.policy))
+    ordered += sorted((c for c in waiting if c.counter_id is not None), key=lambda c: (c.enqueued_at, c.id))
+    seen: dict = {}
+    out: dict[str, list[dict]] = {"waiting": [], "called": [], "serving": [], "parked": []}
+    for c in ordered:
+        queue = ("counter", c.counter_id) if c.counter_id else ("service", c.service_id)
+        ahead = seen[queue] = seen.get(queue, -1) + 1
+        out["waiting"].append(ticket_view(session, tickets[c.id], now, base_url, ahead=ahead,
+                                          open_counters=open_counters.get(c.service_id, 0)))
+    for t in sorted(tickets.values(), key=lambda t: t.id):
+        if t.state != "waiting":
+            out[t.state].append(ticket_view(session, t, now, base_url))
+    return out
 
 
 def ticket_status(ctx: Context, public_token: str) -> dict:
     """What the citizen's phone shows: no personal data, just the ticket's progress."""
     with ctx.db.read_session() as session:
-        t = session.scalars(select(Ticket).where(Ticket.public_token == public_token)).one_or_none()
-        if t is None:
+        status = ticket_status_in(session, public_token, ctx.clock(), ctx.base_url)
+        if status is None:
             raise NotFound("ticket", public_token)
-        view = ticket_view(session, t, ctx.clock(), ctx.base_url)
-        keep = ("code", "office", "service", "service_name", "state", "counter", "counter_name", "position",
-                "people_ahead", "estimate", "created_at", "called_at", "call_count")
-        return {k: view[k] for k in keep} | {"office_name": t.office.name}
+        return status
+
+
+STATUS_FIELDS = ("code", "office", "service", "service_name", "state", "counter", "counter_name", "position",
+                 "people_ahead", "estimate", "created_at", "called_at", "call_count", "lang")
+
+
+def ticket_status_in(session, public_token: str, now, base_url: str = "") -> dict | None:
+    t = session.scalars(select(Ticket).where(Ticket.public_token == public_token)).one_or_none()
+    if t is None:
+        return None
+    view = ticket_view(session, t, now, base_url)
+    return {k: view[k] for k in STATUS_FIELDS} | {"office_name": t.office.name}
 
 
 def wait_times(ctx: Context) -> list[dict]:

@@ -1,0 +1,185 @@
+"""A real CivicQueue server process on a throw-away database: set up, start, wait for health, always stop."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from .cpu import no_backends, postgres_backends
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("QMS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+# `init --demo` writes demo tokens to the repository's instance/ directory; the bench runs the same CLI
+# with that one path pointed into its temporary directory, so the developer's instance/ stays untouched.
+INIT_DEMO = (
+    "import sys; from pathlib import Path; import server.cli as cli; "
+    "cli.DEMO_TOKENS = Path(sys.argv.pop(1)); cli.main()"
+)
+
+
+@dataclass
+class Server:
+    """A running server: where to reach it, its tokens and the process to measure and stop."""
+
+    database: str
+    host: str
+    port: int
+    tokens: dict[str, str]
+    process: subprocess.Popen
+    log_path: Path
+    workdir: Path
+    backends: Callable[[], list[int]] = no_backends
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def sqlite_database(workdir: Path) -> Iterator[str]:
+    """A fresh SQLite file inside the temporary directory (removed with it)."""
+    yield f"sqlite:///{workdir / 'civicqueue.db'}"
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh cq_bench_* PostgreSQL database, dropped (even with open connections) at the end."""
+    name = f"cq_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def database_for(kind: str, workdir: Path) -> contextlib.AbstractContextManager[str]:
+    """The database context manager for 'sqlite' or 'postgres'."""
+    return sqlite_database(workdir) if kind == "sqlite" else postgres_database()
+
+
+def server_env(url: str) -> dict[str, str]:
+    """The environment of every CLI call and of the server: our database, a fixed secret, no repo config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QMS_")}
+    env.update(QMS_DATABASE_URL=url, QMS_SECRET_KEY="bench-secret-" + uuid.uuid4().hex,
+               PYTHONUNBUFFERED="1")
+    return env
+
+
+def cli(args: list[str], env: dict[str, str]) -> str:
+    """Run `python -m server ARGS` from the repository root; return stdout, raise with stderr on failure."""
+    return _run([sys.executable, "-m", "server", *args], env)
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def init_demo(env: dict[str, str], workdir: Path) -> None:
+    """`python -m server init --demo`, with its demo-token file kept in the temporary directory."""
+    _run([sys.executable, "-c", INIT_DEMO, str(workdir / "demo-tokens.txt"), "init", "--demo"], env)
+
+
+def make_tokens(env: dict[str, str]) -> dict[str, str]:
+    """An admin token, a kiosk token and a clerk token for the demo office, made with `token add`."""
+    return {
+        "admin": cli(["token", "add", "bench-admin", "--role", "admin"], env).strip(),
+        "kiosk": cli(["token", "add", "bench-kiosk", "--device", "kiosk", "--office", "mitte"], env).strip(),
+        "clerk": cli(["token", "add", "bench-clerk", "--role", "clerk", "--office", "mitte"], env).strip(),
+    }
+
+
+def start(env: dict[str, str], host: str, port: int, log_path: Path) -> subprocess.Popen:
+    """Start `python -m server run` in its own session (a Ctrl-C reaches us, and we stop it)."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen([sys.executable, "-m", "server", "run", "--host", host, "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_healthy(proc: subprocess.Popen, base_url: str, log_path: Path, timeout: float = 30.0) -> dict:
+    """Poll /healthz until it answers ok; fail early if the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{tail(log_path)}")
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as resp:
+                body = json.loads(resp.read())
+                if body.get("status") == "ok":
+                    return body
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not healthy after {timeout:.0f} s:\n{tail(log_path)}")
+
+
+def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM (the server drains requests), then SIGKILL after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    """The last lines of a log file."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextlib.contextmanager
+def running_server(kind: str, host: str = "127.0.0.1") -> Iterator[Server]:
+    """A demo server on a fresh `kind` database; stopped and its database removed however the block ends."""
+    with tempfile.TemporaryDirectory(prefix=f"cq-bench-{kind}-") as tmp:
+        workdir = Path(tmp)
+        with database_for(kind, workdir) as url:
+            env = server_env(url)
+            init_demo(env, workdir)
+            tokens = make_tokens(env)
+            port, log_path = free_port(host), workdir / "server.log"
+            proc = start(env, host, port, log_path)
+            try:
+                backends = postgres_backends(PG_ADMIN_URL, url.rsplit("/", 1)[1]) if kind == "postgres" else no_backends
+                server = Server(kind, host, port, tokens, proc, log_path, workdir, backends)
+                wait_healthy(proc, server.base_url, log_path)
+                yield server
+            finally:
+                stop(proc)

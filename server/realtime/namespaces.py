@@ -1,0 +1,143 @@
+"""Socket.IO namespaces: who may connect, and the snapshot they get on (re)connect and on request."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import Namespace, emit, join_room
+from sqlalchemy import select
+
+from server.auth.tokens import actor_for_token
+from server.db.models import Office, Ticket
+from server.services.uow import Actor
+
+from . import office_room, ticket_room
+from .registry import registry
+from .snapshots import BUILDERS, status_state
+
+STAFF = ("clerk", "supervisor", "admin")
+
+
+def _refuse(code: str, message: str):
+    raise ConnectionRefusedError({"code": code, "message": message})
+
+
+def _actor(auth: dict) -> Actor | None:
+    """Devices pass {"token": ...} or carry the device cookie; staff carry their session cookie."""
+    from server.web.devices import COOKIE
+
+    token = auth.get("token") or request.cookies.get(COOKIE)
+    if token:
+        with current_app.extensions["civicqueue"].db.read_session() as session:
+            return actor_for_token(session, str(token))
+    if current_user and current_user.is_authenticated:
+        return current_user.actor()
+    return None
+
+
+def _office_for(actor: Actor, wanted: str | None) -> str:
+    with current_app.extensions["civicqueue"].db.read_session() as session:
+        if wanted:
+            office = session.scalars(select(Office).where(Office.slug == str(wanted))).one_or_none()
+        elif actor.office_ids and len(actor.office_ids) == 1:
+            office = session.get(Office, next(iter(actor.office_ids)))
+        else:
+            _refuse("office_required", "pass {\"office\": slug} in the connect auth")
+        if office is None:
+            _refuse("office_not_found", f"no office '{wanted}'")
+        if not actor.covers(office.id):
+            _refuse("wrong_office", f"not allowed for office '{office.slug}'")
+        return office.slug
+
+
+class OfficeNamespace(Namespace):
+    """A namespace whose clients follow one office: snapshot on connect and on `resync`."""
+
+    roles: tuple[str, ...] = ()
+
+    def on_connect(self, auth=None):
+        auth = auth if isinstance(auth, dict) else {}
+        actor = _actor(auth)
+        if actor is None:
+            _refuse("unauthorized", "a valid device token or staff session is required")
+        if actor.role not in self.roles:
+            _refuse("wrong_role", f"a {actor.role} may not connect to {self.namespace}")
+        office = _office_for(actor, auth.get("office"))
+        join_room(office_room(office))
+        registry.add(self.namespace, request.sid, office)
+        self._send_snapshot(office)
+
+    def on_resync(self, data=None):
+        """A client that saw a gap in seq asks for a new snapshot."""
+        client = registry.client(self.namespace, request.sid)
+        if client:
+            self._send_snapshot(client["office"])
+
+    def on_disconnect(self, reason=None):
+        registry.remove(self.namespace, request.sid)
+
+    def _send_snapshot(self, office_slug: str) -> None:
+        ctx = current_app.extensions["civicqueue"]
+        with ctx.db.snapshot_session() as session:
+            office = session.scalars(select(Office).where(Office.slug == office_slug)).one()
+            builder = BUILDERS[self.namespace]
+            now = ctx.clock()
+            if self.namespace == "/counter":
+                state = builder(session, office, now, current_app.config.get("QMS_PUBLIC_URL", ""))
+            else:
+                state = builder(session, office, now)
+        emit("snapshot", state)
+
+
+class DisplayNamespace(OfficeNamespace):
+    roles = ("display", "kiosk", *STAFF)
+
+
+class KioskNamespace(OfficeNamespace):
+    roles = ("kiosk", *STAFF)
+
+
+class CounterNamespace(OfficeNamespace):
+    roles = STAFF
+
+
+class StatusNamespace(Namespace):
+    """One ticket on a citizen's phone: {"ticket": public token} is the whole authentication."""
+
+    def on_connect(self, auth=None):
+        token = str((auth or {}).get("ticket", "")) if isinstance(auth, dict) else ""
+        office = self._office_of(token) if token else None
+        if office is None:
+            _refuse("ticket_not_found", "unknown ticket")
+        join_room(ticket_room(token))
+        registry.add("/status", request.sid, office, ticket=token)
+        self._send(token, office)
+
+    def on_resync(self, data=None):
+        client = registry.client("/status", request.sid)
+        if client:
+            self._send(client["ticket"], client["office"])
+
+    def on_disconnect(self, reason=None):
+        registry.remove("/status", request.sid)
+
+    @staticmethod
+    def _office_of(token: str) -> str | None:
+        with current_app.extensions["civicqueue"].db.read_session() as session:
+            return session.scalar(select(Office.slug).join(Ticket, Ticket.office_id == Office.id)
+                                  .where(Ticket.public_token == token))
+
+    @staticmethod
+    def _send(token: str, office_slug: str) -> None:
+        ctx = current_app.extensions["civicqueue"]
+        with ctx.db.snapshot_session() as session:
+            office = session.scalars(select(Office).where(Office.slug == office_slug)).one()
+            state = status_state(session, office, token, ctx.clock(), current_app.config.get("QMS_PUBLIC_URL", ""))
+        emit("snapshot", state)
+
+
+def register(socketio) -> None:
+    socketio.on_namespace(DisplayNamespace("/display"))
+    socketio.on_namespace(KioskNamespace("/kiosk"))
+    socketio.on_namespace(CounterNamespace("/counter"))
+    socketio.on_namespace(StatusNamespace("/status"))

@@ -1,0 +1,76 @@
+"""What each kind of client gets on (re)connect, and the state pushed after each batch of changes.
+
+Every builder reads the office's seq in the same read transaction as its data, so a client that applies
+deltas with a higher seq on top of a snapshot never misses or repeats one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.db.models import Counter, Event, Office, Ticket
+from server.queue.numbering import service_day
+from server.services.queries import office_queue_in, ticket_status_in
+from server.services.views import counter_view, iso, service_view
+
+RECENT_CALLS = 12
+
+
+def _office(session: Session, slug: str) -> Office | None:
+    return session.scalars(select(Office).where(Office.slug == slug)).one_or_none()
+
+
+def office_brief(office: Office) -> dict:
+    return {"slug": office.slug, "name": office.name, "language": office.language, "timezone": office.timezone}
+
+
+def waiting_counts(session: Session, office: Office) -> list[dict]:
+    counts = dict(session.execute(
+        select(Ticket.service_id, func.count()).where(Ticket.office_id == office.id, Ticket.state == "waiting")
+        .group_by(Ticket.service_id)).all())
+    return [{"service": s.slug, "name": s.names, "prefix": s.prefix, "waiting": counts.get(s.id, 0)}
+            for s in office.services if s.active]
+
+
+def recent_calls(session: Session, office: Office, now) -> list[dict]:
+    """Today's latest calls from the event log, newest first."""
+    from zoneinfo import ZoneInfo
+
+    today = service_day(now, ZoneInfo(office.timezone))
+    rows = session.execute(
+        select(Event.seq, Event.kind, Event.at, Ticket.code, Ticket.lang, Counter.slug, Counter.name, Ticket.service_id)
+        .join(Ticket, Ticket.id == Event.ticket_id).join(Counter, Counter.id == Event.counter_id)
+        .where(Event.office_id == office.id, Event.kind.in_(["called", "recalled"]), Ticket.service_day == today)
+        .order_by(Event.seq.desc()).limit(RECENT_CALLS)
+    ).all()
+    slugs = {s.id: s.slug for s in office.services}
+    return [{"seq": r.seq, "code": r.code, "counter": r.slug, "counter_name": r.name,
+             "service": slugs.get(r.service_id), "recall": r.kind == "recalled", "lang": r.lang, "at": iso(r.at)}
+            for r in rows]
+
+
+def display_state(session: Session, office: Office, now) -> dict:
+    return {"seq": office.seq, "office": office_brief(office), "calls": recent_calls(session, office, now),
+            "waiting": waiting_counts(session, office)}
+
+
+def kiosk_state(session: Session, office: Office, now) -> dict:
+    return {"seq": office.seq, "office": office_brief(office) | {"issuing": office.issuing},
+            "services": [service_view(session, s) for s in office.services if s.active]}
+
+
+def counter_state(session: Session, office: Office, now, base_url: str = "") -> dict:
+    return {"seq": office.seq, "office": office_brief(office),
+            "counters": [counter_view(c) for c in office.counters],
+            "services": [{"slug": s.slug, "name": s.names, "prefix": s.prefix, "target_wait": s.target_wait_minutes}
+                         for s in office.services if s.active],
+            "queue": office_queue_in(session, office, now, base_url)}
+
+
+def status_state(session: Session, office: Office, token: str, now, base_url: str = "") -> dict | None:
+    status = ticket_status_in(session, token, now, base_url)
+    return None if status is None else {"seq": office.seq, "ticket": status}
+
+
+BUILDERS = {"/display": display_state, "/kiosk": kiosk_state, "/counter": counter_state}

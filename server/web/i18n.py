@@ -1,0 +1,48 @@
+"""Languages: gettext catalogs through Flask-Babel, each language with its own name and writing direction."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, get_locale
+
+# Code -> (name in that language, direction). The kiosk offers the configured ones in this order.
+LANGUAGES = {
+    "de": ("Deutsch", "ltr"),
+    "en": ("English", "ltr"),
+    "tr": ("Türkçe", "ltr"),
+    "ar": ("العربية", "rtl"),
+    "uk": ("Українська", "ltr"),
+    "ru": ("Русский", "ltr"),
+    "pl": ("Polski", "ltr"),
+    "fa": ("فارسی", "rtl"),
+}
+
+babel = Babel()
+
+
+def configured_languages() -> list[str]:
+    return [code for code in current_app.config["QMS_LANGUAGES"] if code in LANGUAGES]
+
+
+def select_locale() -> str:
+    """A page's explicit choice (g.lang), then ?lang=, then the browser's preference, then the default."""
+    languages = configured_languages()
+    chosen = getattr(g, "lang", None) or request.args.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["QMS_DEFAULT_LANGUAGE"]
+
+
+def text_direction(code: str | None = None) -> str:
+    code = code or str(get_locale())
+    return LANGUAGES.get(code, ("", "ltr"))[1]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _language_context():
+        lang = str(get_locale())
+        return {"lang": lang, "text_dir": text_direction(lang), "language_names": LANGUAGES,
+                "languages": configured_languages()}
