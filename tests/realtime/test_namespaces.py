@@ -1,0 +1,122 @@
+"""Socket-level behaviour with Flask-SocketIO's test client: snapshot, ordered deltas, state, auth."""
+
+import pytest
+
+from server.realtime import socketio
+
+
+@pytest.fixture
+def publisher(app):
+    return app.extensions["civicqueue_publisher"]
+
+
+def connect(app, namespace, **auth):
+    """Connect after everything already committed has been published, so the snapshot comes alone."""
+    app.extensions["civicqueue_publisher"].flush()
+    return socketio.test_client(app, namespace=namespace, auth=auth or None)
+
+
+def received(client, namespace):
+    return [(m["name"], m["args"][0]) for m in client.get_received(namespace)]
+
+
+def test_display_gets_a_snapshot_on_connect(app, tokens, api):
+    api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"})
+    client = connect(app, "/display", token=tokens["display"])
+    assert client.is_connected("/display")
+    [(name, snap)] = received(client, "/display")
+    assert name == "snapshot"
+    assert snap["seq"] == 1
+    assert snap["office"]["slug"] == "mitte" and snap["office"]["name"] == "Bürgerbüro Mitte"
+    assert snap["calls"] == []
+    counts = {w["service"]: w["waiting"] for w in snap["waiting"]}
+    assert counts == {"ausweis": 1, "meldewesen": 0, "abholung": 0, "beglaubigung": 0}
+
+
+def test_deltas_follow_in_commit_order_then_state(app, tokens, api, publisher):
+    client = connect(app, "/display", token=tokens["display"])
+    received(client, "/display")
+    api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis", "lang": "tr"})
+    called = api.post("/offices/mitte/counters/schalter-2/call-next", "clerk").get_json()
+    publisher.flush()
+    messages = received(client, "/display")
+    deltas = [(name, m["seq"]) for name, m in messages if name != "state"]
+    assert deltas == [("queue_changed", 1), ("queue_changed", 2), ("ticket_called", 3)]
+    call = next(m for name, m in messages if name == "ticket_called")
+    assert call == {"seq": 3, "office": "mitte", "code": "A001", "counter": "schalter-2", "counter_name": "Schalter 2",
+                    "service": "ausweis", "recall": False, "lang": "tr", "at": called["called_at"]}
+    states = [m for name, m in messages if name == "state"]
+    assert states and states[-1]["seq"] == 3
+    assert states[-1]["calls"][0]["code"] == "A001"
+
+
+def test_recall_is_a_call_with_recall_true(app, tokens, api, publisher):
+    api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"})
+    tid = api.post("/offices/mitte/counters/schalter-1/call-next", "clerk").get_json()["id"]
+    client = connect(app, "/display", token=tokens["display"])
+    received(client, "/display")
+    api.post(f"/tickets/{tid}/recall", "clerk")
+    publisher.flush()
+    [call] = [m for name, m in received(client, "/display") if name == "ticket_called"]
+    assert call["recall"] is True and call["code"] == "A001"
+
+
+def test_resync_sends_a_fresh_snapshot(app, tokens, api):
+    client = connect(app, "/kiosk", token=tokens["kiosk"])
+    received(client, "/kiosk")
+    api.post("/offices/mitte/tickets", "kiosk", json={"service": "abholung"})
+    client.emit("resync", namespace="/kiosk")
+    snaps = [m for name, m in received(client, "/kiosk") if name == "snapshot"]
+    assert snaps[-1]["seq"] == 1
+    assert {s["slug"]: s["waiting"] for s in snaps[-1]["services"]}["abholung"] == 1
+
+
+def test_refused_transition_emits_nothing(app, tokens, api, publisher):
+    tid = api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"}).get_json()["id"]
+    publisher.flush()
+    client = connect(app, "/counter", token=tokens["clerk"], office="mitte")
+    received(client, "/counter")
+    assert api.post(f"/tickets/{tid}/finish", "clerk").status_code == 409
+    publisher.flush()
+    assert received(client, "/counter") == []
+
+
+@pytest.mark.parametrize(("namespace", "role", "auth", "allowed"), [
+    ("/display", None, {}, False),
+    ("/display", "display", {}, True),
+    ("/display", "kiosk_nord", {"office": "mitte"}, False),
+    ("/display", "clerk", {"office": "mitte"}, True),
+    ("/kiosk", "kiosk", {}, True),
+    ("/kiosk", "display", {}, False),
+    ("/counter", "kiosk", {}, False),
+    ("/counter", "display", {}, False),
+    ("/counter", "clerk", {"office": "mitte"}, True),
+    ("/counter", "clerk", {"office": "nord"}, False),
+    ("/counter", "clerk_nord", {"office": "mitte"}, False),
+    ("/counter", "admin", {}, False),  # a city-wide admin must say which office
+    ("/counter", "admin", {"office": "nord"}, True),
+])
+def test_who_may_connect(app, tokens, namespace, role, auth, allowed):
+    if role:
+        auth = {"token": tokens[role], **auth}
+    client = socketio.test_client(app, namespace=namespace, auth=auth)
+    assert client.is_connected(namespace) is allowed
+
+
+def test_a_bad_token_is_refused(app):
+    client = socketio.test_client(app, namespace="/display", auth={"token": "cq_nonsense"})
+    assert not client.is_connected("/display")
+
+
+def test_status_follows_one_ticket(app, api, publisher):
+    ticket = api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"}).get_json()
+    token = ticket["status_url"].rsplit("/", 1)[1]
+    publisher.flush()
+    client = socketio.test_client(app, namespace="/status", auth={"ticket": token})
+    [(name, snap)] = received(client, "/status")
+    assert name == "snapshot" and snap["ticket"]["state"] == "waiting" and snap["ticket"]["position"] == 1
+    api.post("/offices/mitte/counters/schalter-3/call-next", "clerk")
+    publisher.flush()
+    states = [m for name, m in received(client, "/status") if name == "state"]
+    assert states[-1]["ticket"]["state"] == "called" and states[-1]["ticket"]["counter_name"] == "Schalter 3"
+    assert not socketio.test_client(app, namespace="/status", auth={"ticket": "nope"}).is_connected("/status")
