@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.db.models import DailySequence, Office, Service, Ticket
+from server.db.models import Counter, CounterService, DailySequence, Office, Service, Ticket
 from server.queue import ACTIVE_STATES, DailyCapReached, NumberRangeExhausted
+from server.queue.estimate import estimate_wait
 from server.queue.numbering import NumberRange, format_code, number_for, service_day
 
 from .context import Context
 from .errors import Conflict, Invalid
-from .lookup import office_and_service, office_by_slug, service_by_slug
+from .lookup import office_and_service, office_by_slug, require_office, service_by_slug
 from .uow import Actor
-from .views import ticket_view
+from .views import iso, ticket_view
 
 ISSUERS = {"kiosk", "clerk", "supervisor", "admin", "agent"}
 
@@ -57,35 +59,86 @@ def _by_request_id(ctx: Context, actor: Actor, office_slug: str, request_id: str
 
 
 def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_class) -> dict:
+    """The hot path of every kiosk tap, in SQLAlchemy Core: seven statements, no ORM objects."""
     with ctx.uow() as uow:
         session, now = uow.session, ctx.clock()
-        office, service = office_and_service(session, office_slug, service_slug, actor)
-        _check_open(office, service)
-        day = service_day(now, ZoneInfo(office.timezone))
-        rng = NumberRange(service.range_start, service.range_end)
-        num = number_for(_next_seq(session, service.id, day), rng, service.daily_cap)
-        code = format_code(service.prefix, num.number, rng)
-        if num.cycle and _code_in_use(session, office.id, day, code):
-            raise NumberRangeExhausted(f"every number of '{service.slug}' is held by a ticket still in the queue")
-        t = Ticket(
-            public_token=secrets.token_urlsafe(16), office=office, service=service, issued_service_id=service.id,
-            service_day=day,
-            seq=num.seq, number=num.number, cycle=num.cycle, code=code, state="waiting", lang=lang,
-            request_id=request_id, priority_class=priority_class, created_at=now, enqueued_at=now,
-        )
-        session.add(t)
-        session.flush()
-        view = ticket_view(session, t, now, ctx.base_url)
-        uow.record(office, "issued", now, actor, ticket_id=t.id, service_id=service.id,
-                   details={"code": code, "lang": lang}, data={"ticket": view})
+        row = session.execute(_OFFICE_AND_SERVICE, {"office": office_slug, "service": service_slug}).one_or_none()
+        if row is None:
+            office, service = office_and_service(session, office_slug, service_slug, actor)  # names what is missing
+            row = session.execute(_OFFICE_AND_SERVICE, {"office": office.slug, "service": service.slug}).one()
+        if not actor.covers(row.office_id):
+            require_office(actor, session.get(Office, row.office_id))
+        _check_open(row)
+        day = service_day(now, ZoneInfo(row.timezone))
+        rng = NumberRange(row.range_start, row.range_end)
+        num = number_for(_next_seq(session, row.service_id, day), rng, row.daily_cap)
+        code = format_code(row.prefix, num.number, rng)
+        if num.cycle and _code_in_use(session, row.office_id, day, code):
+            raise NumberRangeExhausted(f"every number of '{service_slug}' is held by a ticket still in the queue")
+        token = secrets.token_urlsafe(16)
+        ticket_id = session.execute(insert(Ticket).values(
+            public_token=token, office_id=row.office_id, service_id=row.service_id,
+            issued_service_id=row.service_id, service_day=day, seq=num.seq, number=num.number, cycle=num.cycle,
+            code=code, state="waiting", lang=lang, request_id=request_id, priority_class=priority_class,
+            call_count=0, created_at=now, enqueued_at=now).returning(Ticket.id)).scalar_one()
+        ahead, open_counters = session.execute(_AHEAD_OF_NEW, {
+            "office_id": row.office_id, "service_id": row.service_id, "cls": priority_class, "now": now,
+            "id": ticket_id}).one()
+        view = new_ticket_view(row, ticket_id, code, token, lang, priority_class, now, ahead, open_counters,
+                               ctx.base_url)
+        uow.record(OfficeRef(row.office_id, row.office_slug), "issued", now, actor, ticket_id=ticket_id,
+                   service_id=row.service_id, details={"code": code, "lang": lang}, data={"ticket": view})
         return view
 
 
-def _check_open(office: Office, service: Service) -> None:
-    if not office.issuing:
-        raise Conflict(f"{office.name} issues no more tickets today", "office_closed")
-    if not service.active or not service.issuing:
-        raise Conflict(f"no more tickets today for '{service.slug}'", "service_closed")
+_OFFICE_AND_SERVICE = (
+    select(Office.id.label("office_id"), Office.slug.label("office_slug"), Office.name.label("office_name"),
+           Office.timezone, Office.language, Office.issuing.label("office_issuing"),
+           Service.id.label("service_id"), Service.slug.label("service_slug"), Service.names, Service.prefix,
+           Service.range_start, Service.range_end, Service.daily_cap, Service.service_minutes, Service.active,
+           Service.issuing.label("service_issuing"))
+    .join(Service, Service.office_id == Office.id)
+    .where(Office.slug == bindparam("office"), Service.slug == bindparam("service"))
+)
+
+_waiting_here = (Ticket.office_id == bindparam("office_id")) & (Ticket.state == "waiting") & (
+    Ticket.service_id == bindparam("service_id")) & Ticket.target_counter_id.is_(None) & (Ticket.id != bindparam("id"))
+# A new ticket is behind every waiting ticket of its service that has the same or a higher class
+# (they were all enqueued earlier); see views.count_ahead for the general rule.
+_AHEAD_OF_NEW = select(
+    select(func.count()).select_from(Ticket).where(_waiting_here, Ticket.priority_class >= bindparam("cls"))
+    .scalar_subquery(),
+    select(func.count()).select_from(CounterService).join(Counter, Counter.id == CounterService.counter_id)
+    .where(CounterService.service_id == bindparam("service_id"), Counter.state == "open").scalar_subquery(),
+)
+
+
+@dataclass(frozen=True)
+class OfficeRef:
+    id: int
+    slug: str
+
+
+def new_ticket_view(row, ticket_id: int, code: str, token: str, lang: str | None, priority_class: int, now,
+                    ahead: int, open_counters: int, base_url: str) -> dict:
+    """The same dict views.ticket_view builds, for a ticket just issued (no second read)."""
+    names = row.names
+    return {
+        "id": ticket_id, "code": code, "office": row.office_slug, "service": row.service_slug,
+        "service_name": names.get(lang or row.language) or names.get(row.language) or next(iter(names.values())),
+        "state": "waiting", "counter": None, "counter_name": None, "target_counter": None, "lang": lang,
+        "call_count": 0, "priority_class": priority_class, "created_at": iso(now), "called_at": None,
+        "started_at": None, "finished_at": None, "position": ahead + 1, "people_ahead": ahead,
+        "estimate": estimate_wait(ahead, row.service_minutes, open_counters).as_dict(),
+        "status_url": f"{base_url}/t/{token}",
+    }
+
+
+def _check_open(row) -> None:
+    if not row.office_issuing:
+        raise Conflict(f"{row.office_name} issues no more tickets today", "office_closed")
+    if not row.active or not row.service_issuing:
+        raise Conflict(f"no more tickets today for '{row.service_slug}'", "service_closed")
 
 
 def _next_seq(session: Session, service_id: int, day) -> int:
