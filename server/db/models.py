@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -197,6 +198,10 @@ class Ticket(Base):
             name="state",
         ),
         Index("ix_tickets_queue", "office_id", "state", "service_id"),
+        # The heads of a service's queue, in calling order and by age, straight from the index.
+        Index("ix_tickets_fifo", "service_id", "state", text("priority_class DESC"), "enqueued_at", "id"),
+        Index("ix_tickets_age", "service_id", "state", "created_at", "id"),
+        Index("ix_tickets_target", "target_counter_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from types import SimpleNamespace
 
-from server.db.models import Counter, Office, Ticket
+from sqlalchemy import bindparam, func, select, update
+
+from server.db.models import Counter, Office, Service, Ticket
 from server.queue import Action, transition
 from server.queue.policy import CounterServices, Policy, rank
 
@@ -22,21 +24,26 @@ def call_next(ctx: Context, actor: Actor, office_slug: str, counter_slug: str) -
     with ctx.uow() as uow:
         session, now = uow.session, ctx.clock()
         office = office_by_slug(session, office_slug, actor)
-        counter = counter_by_slug(session, office, counter_slug)
+        counter = counter_by_slug(session, office, counter_slug, with_services=True)
         ticket = _pick_and_claim(session, office, counter, now)
         _ensure_open(uow, office, counter, actor, now)
         if ticket is None:
             return None
-        return _call(uow, ctx, office, counter, ticket, actor, now)
+        view = _called_view(session, ctx, office, counter, ticket)
+        uow.record(office, "called", now, actor, ticket_id=ticket.id, service_id=ticket.service_id,
+                   counter_id=counter.id, details={"code": ticket.code, "call_count": ticket.call_count},
+                   data={"ticket": view, "recall": False})
+        return view
 
 
 HEADS = 16  # candidates per queue head; more than the counters that usually race for one service
 
 
-def _pick_and_claim(session, office: Office, counter: Counter, now) -> Ticket | None:
+def _pick_and_claim(session, office: Office, counter: Counter, now):
     """Rank the heads of the counter's queues by the policy and claim the first one still free.
 
     Only if every head is taken by concurrent callers, rank the whole queue (same policy, more rows).
+    Returns the claimed ticket's row (already called to this counter), or None.
     """
     services = CounterServices(counter.id, {link.service_id: link.level for link in counter.links})
     policy = Policy.from_dict(office.policy)
@@ -48,24 +55,44 @@ def _pick_and_claim(session, office: Office, counter: Counter, now) -> Ticket | 
             if cand.id in tried:
                 continue
             tried.add(cand.id)
-            ticket = _claim(session, cand.id)
-            if ticket is not None:
-                return ticket
+            row = _claim(session, cand.id, counter.id, now)
+            if row is not None:
+                return row
         if len(heads) < HEADS:  # the heads were the whole queue
             return None
     return None
 
 
-def _claim(session, ticket_id: int) -> Ticket | None:
-    """Lock a waiting ticket for this transaction, or None if another caller holds or took it.
+_CALLED_COLUMNS = (Ticket.id, Ticket.code, Ticket.service_id, Ticket.lang, Ticket.call_count, Ticket.priority_class,
+                   Ticket.created_at, Ticket.called_at, Ticket.started_at, Ticket.finished_at, Ticket.public_token)
+_CALL = dict(state="called", counter_id=bindparam("counter_id"), target_counter_id=None,
+             call_count=Ticket.call_count + 1, called_at=func.coalesce(Ticket.called_at, bindparam("now")))
+_CLAIM_SQLITE = (update(Ticket).where(Ticket.id == bindparam("ticket_id"), Ticket.state == "waiting")
+                 .values(**_CALL).returning(*_CALLED_COLUMNS))
+_CLAIM_PG = (update(Ticket).where(Ticket.id == select(Ticket.id).where(
+    Ticket.id == bindparam("ticket_id"), Ticket.state == "waiting").with_for_update(skip_locked=True)
+    .scalar_subquery()).values(**_CALL).returning(*_CALLED_COLUMNS))
 
-    SQLite: the transaction began IMMEDIATE, so no one else writes. PostgreSQL: FOR UPDATE SKIP LOCKED
-    never waits for a ticket another counter is taking, and re-checks the state under the lock.
+
+def _claim(session, ticket_id: int, counter_id: int, now):
+    """Call a waiting ticket in one statement, or None if another caller holds or took it.
+
+    SQLite: the transaction began IMMEDIATE, so no one else writes, and the state is checked in the
+    WHERE. PostgreSQL: FOR UPDATE SKIP LOCKED never waits for a ticket another counter is taking, and
+    re-checks the state under the lock.
     """
-    query = select(Ticket).where(Ticket.id == ticket_id, Ticket.state == "waiting")
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return session.scalars(query).one_or_none()
+    stmt = _CLAIM_PG if session.bind.dialect.name == "postgresql" else _CLAIM_SQLITE
+    params = {"ticket_id": ticket_id, "counter_id": counter_id, "now": now}
+    return session.connection().execute(stmt, params).one_or_none()
+
+
+def _called_view(session, ctx: Context, office: Office, counter: Counter, row) -> dict:
+    """The view of a ticket just called, from the claim's RETURNING row and objects already loaded."""
+    services = {link.service_id: link.service for link in counter.links}
+    service = services.get(row.service_id) or session.get(Service, row.service_id)  # transferred to this counter
+    ticket = SimpleNamespace(**row._mapping, state="called", office=office, counter=counter, target_counter=None,
+                             service=service)
+    return ticket_view(session, ticket, ctx.clock(), ctx.base_url)
 
 
 def call_ticket(ctx: Context, actor: Actor, office_slug: str, counter_slug: str, ticket_id: int) -> dict:

@@ -62,26 +62,27 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
     """The hot path of every kiosk tap, in SQLAlchemy Core: seven statements, no ORM objects."""
     with ctx.uow() as uow:
         session, now = uow.session, ctx.clock()
-        row = session.execute(_OFFICE_AND_SERVICE, {"office": office_slug, "service": service_slug}).one_or_none()
+        conn = session.connection()
+        row = conn.execute(_OFFICE_AND_SERVICE, {"office": office_slug, "service": service_slug}).one_or_none()
         if row is None:
             office, service = office_and_service(session, office_slug, service_slug, actor)  # names what is missing
-            row = session.execute(_OFFICE_AND_SERVICE, {"office": office.slug, "service": service.slug}).one()
+            row = conn.execute(_OFFICE_AND_SERVICE, {"office": office.slug, "service": service.slug}).one()
         if not actor.covers(row.office_id):
             require_office(actor, session.get(Office, row.office_id))
         _check_open(row)
         day = service_day(now, ZoneInfo(row.timezone))
         rng = NumberRange(row.range_start, row.range_end)
-        num = number_for(_next_seq(session, row.service_id, day), rng, row.daily_cap)
+        num = number_for(_next_seq(conn, row.service_id, day), rng, row.daily_cap)
         code = format_code(row.prefix, num.number, rng)
         if num.cycle and _code_in_use(session, row.office_id, day, code):
             raise NumberRangeExhausted(f"every number of '{service_slug}' is held by a ticket still in the queue")
         token = secrets.token_urlsafe(16)
-        ticket_id = session.execute(insert(Ticket).values(
+        ticket_id = conn.execute(insert(Ticket).values(
             public_token=token, office_id=row.office_id, service_id=row.service_id,
             issued_service_id=row.service_id, service_day=day, seq=num.seq, number=num.number, cycle=num.cycle,
             code=code, state="waiting", lang=lang, request_id=request_id, priority_class=priority_class,
             call_count=0, created_at=now, enqueued_at=now).returning(Ticket.id)).scalar_one()
-        ahead, open_counters = session.execute(_AHEAD_OF_NEW, {
+        ahead, open_counters = conn.execute(_AHEAD_OF_NEW, {
             "office_id": row.office_id, "service_id": row.service_id, "cls": priority_class, "now": now,
             "id": ticket_id}).one()
         view = new_ticket_view(row, ticket_id, code, token, lang, priority_class, now, ahead, open_counters,
@@ -141,14 +142,14 @@ def _check_open(row) -> None:
         raise Conflict(f"no more tickets today for '{row.service_slug}'", "service_closed")
 
 
-def _next_seq(session: Session, service_id: int, day) -> int:
+def _next_seq(conn, service_id: int, day) -> int:
     """Take the next number of the day in one atomic upsert (a row lock serialises concurrent kiosks)."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(DailySequence).values(service_id=service_id, service_day=day, last_seq=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=["service_id", "service_day"], set_={"last_seq": DailySequence.last_seq + 1}
     ).returning(DailySequence.last_seq)
-    return session.execute(stmt).scalar_one()
+    return conn.execute(stmt).scalar_one()
 
 
 def _code_in_use(session: Session, office_id: int, day, code: str) -> bool:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from server.db.models import Counter, Office, Service, Ticket
+from server.db.models import Counter, CounterService, Office, Service, Ticket
 
 from .errors import Forbidden, NotFound
 from .uow import Actor
@@ -47,10 +47,11 @@ def office_and_service(session: Session, office_slug: str, service_slug: str, ac
     return service.office, service
 
 
-def counter_by_slug(session: Session, office: Office, slug: str) -> Counter:
-    counter = session.scalars(
-        select(Counter).where(Counter.office_id == office.id, Counter.slug == slug)
-    ).one_or_none()
+def counter_by_slug(session: Session, office: Office, slug: str, *, with_services: bool = False) -> Counter:
+    query = select(Counter).where(Counter.office_id == office.id, Counter.slug == slug)
+    if with_services:  # one more query now instead of one per service later
+        query = query.options(selectinload(Counter.links).joinedload(CounterService.service))
+    counter = session.scalars(query).one_or_none()
     if counter is None:
         raise NotFound("counter", slug)
     return counter

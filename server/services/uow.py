@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from server.db.models import Event, Office
@@ -48,6 +48,9 @@ def _discard(_events: list[DomainEvent]) -> None:
     pass
 
 
+_NEXT_SEQ = update(Office).where(Office.id == bindparam("office_id")).values(seq=Office.seq + 1).returning(Office.seq)
+
+
 class UnitOfWork:
     """A write session; commit on success, roll back on any exception, then publish."""
 
@@ -75,10 +78,10 @@ class UnitOfWork:
     def record(self, office: Office, kind: str, at: datetime, actor: Actor, *, data: dict | None = None,
                ticket_id=None, service_id=None, counter_id=None, details: dict | None = None) -> int:
         """Append an event with the office's next seq; queue a domain event for after the commit."""
-        seq = self.session.execute(
-            update(Office).where(Office.id == office.id).values(seq=Office.seq + 1).returning(Office.seq)
-        ).scalar_one()
-        self.session.execute(insert(Event).values(
+        # Plain Core on the session's connection: no ORM bookkeeping on the hottest two statements.
+        conn = self.session.connection()
+        seq = conn.execute(_NEXT_SEQ, {"office_id": office.id}).scalar_one()
+        conn.execute(insert(Event).values(
             office_id=office.id, seq=seq, kind=kind, at=at, ticket_id=ticket_id, service_id=service_id,
             counter_id=counter_id, user_id=actor.user_id, token_id=actor.token_id, details=details or {},
         ))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, CounterService, Office, Service, Ticket
@@ -43,28 +44,26 @@ def waiting_candidates(session: Session, office_id: int, *, service_ids=None, co
     return _candidates(session, query)
 
 
-def _heads_statement():
-    """Built once: the first tickets of each queue by FIFO order and by age, via window functions."""
-    partition = (Ticket.service_id, Ticket.target_counter_id)
-    inner = (
-        select(*_CANDIDATE_COLUMNS,
-               func.row_number().over(partition_by=partition,
-                                      order_by=(Ticket.priority_class.desc(), Ticket.enqueued_at, Ticket.id))
-               .label("rn_fifo"),
-               func.row_number().over(partition_by=partition, order_by=(Ticket.created_at, Ticket.id))
-               .label("rn_age"))
-        .join(Service, Service.id == Ticket.service_id)
-        .where(Ticket.office_id == bindparam("office_id"), Ticket.state == "waiting",
-               (Ticket.service_id.in_(bindparam("service_ids", expanding=True)) & Ticket.target_counter_id.is_(None))
-               | (Ticket.target_counter_id == bindparam("counter_id")))
-        .subquery()
-    )
+def _head(where, order, limit) -> Select:
+    q = select(*_CANDIDATE_COLUMNS).join(Service, Service.id == Ticket.service_id).where(
+        Ticket.office_id == bindparam("office_id"), Ticket.state == "waiting", where)
+    return select(*q.order_by(*order).limit(limit).subquery().c)
+
+
+@functools.cache
+def _heads_statement(n_services: int):
+    """For n services: the first tickets of each queue in calling order and by age, read in index order.
+
+    One UNION ALL of small LIMIT queries (SQLite allows LIMIT only inside subqueries), built once per n.
+    """
     limit = bindparam("limit")
-    return select(*(inner.c[c.key] for c in _CANDIDATE_COLUMNS)).where((inner.c.rn_fifo <= limit)
-                                                                      | (inner.c.rn_age <= limit))
-
-
-_HEADS = _heads_statement()
+    fifo = (Ticket.priority_class.desc(), Ticket.enqueued_at, Ticket.id)
+    age = (Ticket.created_at, Ticket.id)
+    parts = [_head(Ticket.target_counter_id == bindparam("counter_id"), fifo, limit)]
+    for i in range(n_services):
+        mine = (Ticket.service_id == bindparam(f"s{i}")) & Ticket.target_counter_id.is_(None)
+        parts += [_head(mine, fifo, limit), _head(mine, age, limit)]
+    return union_all(*parts)
 
 
 def front_candidates(session: Session, office_id: int, service_ids, counter_id: int, now: datetime,
@@ -74,13 +73,16 @@ def front_candidates(session: Session, office_id: int, service_ids, counter_id: 
     Per queue the first `limit` by (class, queue time) and the `limit` oldest. The policy's winner is
     always among them: within one queue, overdue order is age order and normal order is FIFO order.
     """
-    params = {"office_id": office_id, "service_ids": list(service_ids), "counter_id": counter_id, "limit": limit}
-    return [
-        Candidate(id=r.id, service_id=r.service_id, created_at=r.created_at, enqueued_at=r.enqueued_at,
-                  priority_class=r.priority_class, counter_id=r.target_counter_id,
-                  target_wait=timedelta(minutes=r.target_wait_minutes) if r.target_wait_minutes else None)
-        for r in session.execute(_HEADS, params)
-    ]
+    service_ids = list(service_ids)
+    params = {"office_id": office_id, "counter_id": counter_id, "limit": limit}
+    params |= {f"s{i}": sid for i, sid in enumerate(service_ids)}
+    found = {}
+    for r in session.execute(_heads_statement(len(service_ids)), params):
+        found[r.id] = Candidate(
+            id=r.id, service_id=r.service_id, created_at=r.created_at, enqueued_at=r.enqueued_at,
+            priority_class=r.priority_class, counter_id=r.target_counter_id,
+            target_wait=timedelta(minutes=r.target_wait_minutes) if r.target_wait_minutes else None)
+    return list(found.values())
 
 
 def open_counters_for(session: Session, service_id: int) -> int:
