@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     _register_rooms(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/", "home", _home)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     return app
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Counter, Event, Office, Ticket
 from server.queue.numbering import service_day
+from server.queue.policy import CounterServices, Policy, rank
 from server.services.queries import office_queue_in, ticket_status_in
-from server.services.views import counter_view, iso, service_view
+from server.services.views import counter_view, iso, service_view, waiting_candidates
 
 RECENT_CALLS = 12
 
@@ -61,8 +62,16 @@ def kiosk_state(session: Session, office: Office, now) -> dict:
 
 
 def counter_state(session: Session, office: Office, now, base_url: str = "") -> dict:
+    """Counters each with `next`: the waiting ticket ids in the order that counter would call them."""
+    waiting = waiting_candidates(session, office.id)
+    policy = Policy.from_dict(office.policy)
+
+    def calling_order(c: Counter) -> list[int]:
+        levels = CounterServices(c.id, {link.service_id: link.level for link in c.links})
+        return [t.id for t in rank(waiting, levels, now, policy)]
+
     return {"seq": office.seq, "office": office_brief(office),
-            "counters": [counter_view(c) for c in office.counters],
+            "counters": [counter_view(c) | {"next": calling_order(c)} for c in office.counters],
             "services": [{"slug": s.slug, "name": s.names, "prefix": s.prefix, "target_wait": s.target_wait_minutes}
                          for s in office.services if s.active],
             "queue": office_queue_in(session, office, now, base_url)}
