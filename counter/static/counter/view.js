@@ -15,10 +15,17 @@ export function derive(state, config) {
   return {
     me,
     current: latest(state.queue.serving, "started_at") ?? latest(state.queue.called, "called_at") ?? null,
-    waiting: state.queue.waiting.filter((t) => (t.target_counter ? t.target_counter === config.counter
-      : services.has(t.service))),
+    waiting: inCallingOrder(me, state.queue.waiting.filter((t) => (t.target_counter
+      ? t.target_counter === config.counter : services.has(t.service)))),
     parked: state.queue.parked.filter(here),
   };
+}
+
+/** The server's `next` list is the order this counter would call its tickets in. */
+function inCallingOrder(me, tickets) {
+  if (!Array.isArray(me.next)) return tickets;
+  const rank = new Map(me.next.map((id, i) => [id, i]));
+  return [...tickets].sort((a, b) => (rank.get(a.id) ?? 1e9) - (rank.get(b.id) ?? 1e9));
 }
 
 function allowed(name, view) {
