@@ -58,7 +58,7 @@ def display_state(session: Session, office: Office, now) -> dict:
 
 def kiosk_state(session: Session, office: Office, now) -> dict:
     return {"seq": office.seq, "office": office_brief(office) | {"issuing": office.issuing},
-            "services": [service_view(session, s) for s in office.services if s.active]}
+            "services": [service_view(session, s, now) for s in office.services if s.active]}
 
 
 def counter_state(session: Session, office: Office, now, base_url: str = "") -> dict:

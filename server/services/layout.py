@@ -102,7 +102,7 @@ def create_service(ctx: Context, actor: Actor, office_slug: str, sc: ServiceConf
         session.flush()
         uow.record(office, "service_created", ctx.clock(), actor, service_id=service.id,
                    details={"slug": sc.slug}, data={"service": sc.slug})
-        return service_view(session, service)
+        return service_view(session, service, ctx.clock())
 
 
 def create_counter(ctx: Context, actor: Actor, office_slug: str, cc: CounterConfig) -> dict:

@@ -23,7 +23,8 @@ def list_offices(ctx: Context, actor: Actor) -> list[dict]:
 def list_services(ctx: Context, actor: Actor, office_slug: str, lang: str | None = None) -> list[dict]:
     with ctx.db.read_session() as session:
         office = office_by_slug(session, office_slug, actor)
-        return [service_view(session, s, lang) for s in office.services]
+        now = ctx.clock()
+        return [service_view(session, s, now, lang) for s in office.services]
 
 
 def list_counters(ctx: Context, actor: Actor, office_slug: str) -> list[dict]:
@@ -94,7 +95,7 @@ def wait_times(ctx: Context) -> list[dict]:
     with ctx.db.read_session() as session:
         out = []
         for office in session.scalars(select(Office).order_by(Office.name)):
-            services = [service_view(session, s) for s in office.services if s.active]
+            services = [service_view(session, s, ctx.clock()) for s in office.services if s.active]
             out.append({"office": office.slug, "name": office.name, "services": [
                 {k: s[k] for k in ("slug", "name", "waiting", "open_counters", "estimate", "issuing")}
                 for s in services]})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
-from server.db.models import Counter, CounterService, Office, Service, Ticket
+from server.db.models import Counter, CounterService, DailySequence, Office, Service, Ticket
 from server.queue.estimate import estimate_wait
+from server.queue.numbering import service_day
 from server.queue.policy import Candidate, Policy
 
 
@@ -151,7 +153,25 @@ def ticket_view(session: Session, t: Ticket, now: datetime, base_url: str = "", 
     }
 
 
-def service_view(session: Session, s: Service, lang: str | None = None) -> dict:
+def issued_today(session: Session, s: Service, now: datetime) -> int:
+    """Tickets drawn today for this service: the day's sequence (a refused ticket rolls its number back)."""
+    day = service_day(now, ZoneInfo(s.office.timezone))
+    return session.scalar(select(DailySequence.last_seq).where(
+        DailySequence.service_id == s.id, DailySequence.service_day == day)) or 0
+
+
+def closed_reason(office: Office, s: Service, issued: int) -> str | None:
+    """Why no ticket can be drawn for this service now (the error code issuing would give), or None."""
+    if not office.issuing:
+        return "office_closed"
+    if not s.active or not s.issuing:
+        return "service_closed"
+    if s.daily_cap is not None and issued >= s.daily_cap:
+        return "daily_cap_reached"
+    return None
+
+
+def service_view(session: Session, s: Service, now: datetime, lang: str | None = None) -> dict:
     """A service with its live waiting count and the estimate for a ticket drawn now."""
     waiting = session.scalar(
         select(func.count()).select_from(Ticket)
@@ -159,6 +179,8 @@ def service_view(session: Session, s: Service, lang: str | None = None) -> dict:
     )
     open_counters = open_counters_for(session, s.id)
     office: Office = s.office
+    issued = issued_today(session, s, now)
+    reason = closed_reason(office, s, issued)
     return {
         "slug": s.slug,
         "name": s.name_in(lang or office.language, office.language),
@@ -169,7 +191,9 @@ def service_view(session: Session, s: Service, lang: str | None = None) -> dict:
         "target_wait": s.target_wait_minutes,
         "service_minutes": s.service_minutes,
         "active": s.active,
-        "issuing": s.active and s.issuing and office.issuing,
+        "issuing": reason is None,
+        "closed_reason": reason,
+        "issued_today": issued,
         "waiting": waiting,
         "open_counters": open_counters,
         "estimate": estimate_wait(waiting, s.service_minutes, open_counters).as_dict(),

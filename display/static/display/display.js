@@ -1,0 +1,130 @@
+// The waiting-room display: calls and waiting counts from /display, each new call shown at the top and
+// announced (gong, office language, ticket language). Built to run for days: capped lists, replaced nodes.
+import { connectLive } from "/static/js/live.js";
+import { AnnouncementQueue } from "./announcer.js";
+import { callLanguages, mergeCalls, missedCalls, spokenCode } from "./calls.js";
+import { startClock } from "./clock.js";
+
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($("display-config").textContent);
+const offsetMs = config.serverTime - Date.now(); // the server's clock decides what "60 s ago" means
+const serverNow = () => Date.now() + offsetMs;
+
+let calls = [];           // newest first, at most MAX_CALLS
+let lastAnnounced = null; // seq up to which calls have been announced (or deliberately not)
+let seenSeq = -1;         // newest seq on screen, from a state or a call
+let callsKey = "";
+let waitingKey = "";
+let announcing = null; // the code being read out; its line blinks meanwhile
+
+const region = $("announcement");
+const queue = new AnnouncementQueue($("player"), {
+  onStart: (item) => { markAnnouncing(item.code); tellScreenReaders(item.text); },
+  onDone: () => markAnnouncing(null),
+});
+
+function markAnnouncing(code) {
+  announcing = code;
+  for (const li of $("calls").children) li.classList.toggle("announcing", li.dataset.code === code);
+}
+
+function tellScreenReaders(text) {
+  region.textContent = "";
+  setTimeout(() => { region.textContent = text; }, 100); // a change, even when a recall repeats the text
+}
+
+function callText(call) {
+  return config.strings.call.replace("{code}", spokenCode(call.code)).replace("{counter}", call.counter_name);
+}
+
+function announce(call) {
+  const url = (lang) => `${config.urls.call}?${new URLSearchParams({ code: call.code, counter: call.counter, lang })}`;
+  const langs = callLanguages(config.language, call.lang, config.speech);
+  queue.add({ code: call.code, sounds: [config.urls.gong, ...langs.map(url)], text: callText(call) });
+}
+
+// A snapshot (on every (re)connect) or a state (after every batch of changes) replaces the whole view.
+function onState(state, { snapshot = false } = {}) {
+  if (!snapshot && state.seq < seenSeq) return; // overtaken by newer news (several server processes)
+  seenSeq = state.seq;
+  const incoming = mergeCalls([], state.calls);
+  if (lastAnnounced === null || (snapshot && state.seq < lastAnnounced)) {
+    lastAnnounced = state.seq; // first load (or a new database): show the history, announce nothing
+  } else {
+    missedCalls(incoming, lastAnnounced, serverNow()).forEach(announce); // missed during a gap
+    lastAnnounced = Math.max(lastAnnounced, state.seq);
+  }
+  calls = incoming;
+  renderCalls();
+  renderWaiting(state.waiting);
+}
+
+function onDelta(name, delta) {
+  seenSeq = Math.max(seenSeq, delta.seq);
+  if (name !== "ticket_called") return; // counts come with the `state` that follows every batch
+  calls = mergeCalls(calls, [delta]);
+  if (delta.seq > lastAnnounced) {
+    lastAnnounced = delta.seq;
+    announce(delta);
+  }
+  renderCalls();
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function callItem(call, index) {
+  const li = el("li", "call");
+  li.dataset.code = call.code;
+  li.classList.toggle("latest", index === 0);
+  li.classList.toggle("announcing", call.code === announcing);
+  const arrow = el("span", "call-arrow", "→");
+  arrow.setAttribute("aria-hidden", "true");
+  li.append(el("span", "call-code", call.code), arrow, el("span", "call-counter", call.counter_name));
+  if (call.recall) li.append(el("span", "call-again", config.strings.again));
+  return li;
+}
+
+function renderCalls() {
+  const key = calls.map((c) => c.seq).join(",");
+  if (key === callsKey) return;
+  callsKey = key;
+  $("calls").replaceChildren(...calls.map(callItem));
+  $("no-calls").hidden = calls.length > 0;
+  $("calls-head").hidden = calls.length === 0;
+}
+
+function serviceName(names, slug) {
+  return names?.[config.language] ?? Object.values(names ?? {})[0] ?? slug;
+}
+
+function renderWaiting(waiting) {
+  const key = JSON.stringify(waiting);
+  if (key === waitingKey) return;
+  waitingKey = key;
+  $("waiting").replaceChildren(...waiting.map((w) => {
+    const li = el("li", "waiting-item");
+    const prefix = el("span", "waiting-prefix", w.prefix || "·");
+    prefix.setAttribute("aria-hidden", "true");
+    li.append(prefix, el("span", "waiting-name", serviceName(w.name, w.service)), el("span", "waiting-count", String(w.waiting)));
+    return li;
+  }));
+}
+
+function setConnection(online) {
+  $("connection").hidden = online;
+  document.documentElement.dataset.connection = online ? "online" : "offline";
+}
+
+startClock($("clock-time"), $("clock-date"), { locale: config.language, timeZone: config.timezone, offsetMs });
+connectLive("/display", {
+  auth: { office: config.office },
+  onSnapshot: (snap) => { onState(snap, { snapshot: true }); setConnection(true); },
+  onState,
+  onDelta,
+  onConnection: (status) => { if (status !== "connected") setConnection(false); },
+});
