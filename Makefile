@@ -25,11 +25,11 @@ node_modules/.installed: package.json package-lock.json
 
 # Compiled gettext catalogs (.mo) are built from the committed .po files.
 catalogs: $(VENV)/.runtime
-	$(VENV)/bin/pybabel compile -q -d translations -f
+	@$(VENV)/bin/pybabel compile -d translations -f --statistics >/dev/null
 
 extract-messages: $(VENV)/.runtime
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --project=CivicQueue --no-location --sort-output .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --no-location
 
 # Offline speech and sound for the displays (Debian packages); installed when missing and we are root.
 system-deps:
