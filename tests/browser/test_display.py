@@ -98,7 +98,7 @@ def test_an_unpaired_screen_gets_401_with_pairing_help(live_server):
     assert "token add" in page.text and "--device display --office mitte" in page.text
     assert "--autoplay-policy=no-user-gesture-required" in page.text
     bad = requests.get(f"{live_server.url}/display/mitte?token=cq_wrong", timeout=10, allow_redirects=False)
-    assert bad.status_code == 401 and "not valid" in bad.text
+    assert bad.status_code == 401 and "gilt nicht" in bad.text  # German, the default language
     assert requests.get(f"{live_server.url}/display/nowhere", timeout=10).status_code == 404
 
 
@@ -173,7 +173,7 @@ def test_a_call_is_shown_within_a_second_and_announced(display, live_server):
     expect(page.locator(f"{LATEST} .call-counter")).to_have_text("Schalter 3")
     audio.wait_for(code, "schalter-3", "de")
     spoken = f"{code[0]} {int(code[1:])}"  # B001 -> "B 1"
-    expect(page.locator("#announcement")).to_have_text(f"Number {spoken}, please go to Schalter 3", timeout=5000)
+    expect(page.locator("#announcement")).to_have_text(f"Nummer {spoken}, bitte zu Schalter 3", timeout=5000)
     expect(page.locator("#announcement")).to_have_attribute("aria-live", "assertive")
 
 
@@ -227,7 +227,7 @@ def test_a_recall_is_shown_and_announced_again(display, live_server):
     page.wait_for_function("() => window.__ended.some(e => e.src.includes('call.wav'))", timeout=15_000)
     r = live_server.api("POST", f"/tickets/{ticket['id']}/recall", "CLERK")
     assert r.status_code == 200, r.text
-    expect(page.locator(f"{LATEST} .call-again")).to_have_text("Called again", timeout=1000)
+    expect(page.locator(f"{LATEST} .call-again")).to_have_text("Erneuter Aufruf", timeout=1000)
     expect(page.locator(CALLS)).to_have_count(1)  # one line per ticket, not one per call
     screenshot(page, "display-recall")
     page.wait_for_function(
