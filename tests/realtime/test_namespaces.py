@@ -120,3 +120,23 @@ def test_status_follows_one_ticket(app, api, publisher):
     states = [m for name, m in received(client, "/status") if name == "state"]
     assert states[-1]["ticket"]["state"] == "called" and states[-1]["ticket"]["counter_name"] == "Schalter 3"
     assert not socketio.test_client(app, namespace="/status", auth={"ticket": "nope"}).is_connected("/status")
+
+
+def test_payload_shapes_are_pinned(app, tokens, api, publisher):
+    """Clients rely on these keys; a change here is a change of the contract."""
+    kiosk = connect(app, "/kiosk", token=tokens["kiosk"])
+    counter = connect(app, "/counter", token=tokens["clerk"], office="mitte")
+    [(_, ksnap)] = received(kiosk, "/kiosk")
+    [(_, csnap)] = received(counter, "/counter")
+    assert set(ksnap) == {"seq", "office", "services"}
+    assert {"slug", "name", "names", "waiting", "estimate", "issuing", "closed_reason"} <= set(ksnap["services"][0])
+    assert set(csnap) == {"seq", "office", "counters", "services", "queue"}
+    assert set(csnap["queue"]) == {"waiting", "called", "serving", "parked"}
+    assert {"slug", "name", "state", "services", "next"} <= set(csnap["counters"][0])
+    api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"})
+    publisher.flush()
+    [delta] = [m for name, m in received(counter, "/counter") if name == "queue_changed"]
+    assert set(delta) == {"seq", "office", "kind", "ticket"}
+    assert set(delta["ticket"]) == {"id", "code", "service", "state", "counter", "counter_name", "target_counter",
+                                    "call_count", "created_at", "called_at", "started_at", "lang"}
+    assert (delta["kind"], delta["ticket"]["state"]) == ("issued", "waiting")
