@@ -6,11 +6,11 @@ from flask import current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from server.announce import LANGUAGES as SPOKEN
-from server.web.devices import device_actor, remember_token
+from server.web.devices import OfficeInfo, device_actor, find_office, remember_token
 from server.web.i18n import configured_languages
 
 from . import bp
-from .access import OfficeInfo, find_office, may_watch, viewer
+from .access import may_watch, viewer
 
 
 def speech_languages() -> list[str]:

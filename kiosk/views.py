@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, request, url_for
-from sqlalchemy import select
 
 from server.db.models import Office
 from server.realtime.snapshots import kiosk_state
-from server.services.uow import Actor
-from server.web.devices import COOKIE, device_actor, remember_token
+from server.web.devices import OfficeInfo, find_office, page_actor, remember_token
 from server.web.i18n import configured_languages
-from server.web.staff import signed_in
 
 from .blueprint import bp
 from .strings import kiosk_strings, out_of_order_lines
 
 KIOSK_ROLES = ("kiosk", "clerk", "supervisor", "admin")
 DEFAULT_RETURN, MIN_RETURN, MAX_RETURN = 20, 3, 600
-
-
-@dataclass(frozen=True)
-class OfficeInfo:
-    id: int
-    slug: str
-    name: str
-    language: str
-
-
-def _office(slug: str) -> OfficeInfo | None:
-    with current_app.extensions["civicqueue"].db.read_session() as session:
-        o = session.scalars(select(Office).where(Office.slug == slug)).one_or_none()
-        return OfficeInfo(o.id, o.slug, o.name, o.language) if o else None
-
-
-def _actor(token: str | None) -> Actor | None:
-    """The URL's token when given; else the device cookie; else a signed-in staff member."""
-    if token or request.cookies.get(COOKIE):
-        return device_actor(token or request.cookies.get(COOKIE))
-    staff = signed_in()
-    return staff.actor() if staff else None
 
 
 def _default_language(office: OfficeInfo) -> str:
@@ -66,12 +40,12 @@ def _pair(token: str):
 @bp.get("/kiosk/<office>")
 def kiosk(office: str):
     """The touch kiosk of one office; opened once as /kiosk/<office>?token=… to pair the device."""
-    info = _office(office)
+    info = find_office(office)
     g.lang = _default_language(info) if info else current_app.config["QMS_DEFAULT_LANGUAGE"]
     if info is None:
         return render_template("kiosk/not_found.html", what="office", slug=office), 404
     token = request.args.get("token")
-    actor = _actor(token)
+    actor = page_actor(token)
     if actor is None or actor.role not in KIOSK_ROLES or not actor.covers(info.id):
         return render_template("kiosk/unpaired.html", office=info, known=actor is not None), 401
     if token:

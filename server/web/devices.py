@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Flask, current_app, redirect, request
+from sqlalchemy import select
 
 from server.auth.tokens import actor_for_token
+from server.db.models import Office
 from server.services.uow import Actor
 
 COOKIE = "qms_device"
@@ -20,6 +24,33 @@ def device_actor(token: str | None) -> Actor | None:
         return None
     with current_app.extensions["civicqueue"].db.read_session() as session:
         return actor_for_token(session, token)
+
+
+@dataclass(frozen=True)
+class OfficeInfo:
+    """What a device page needs of its office, read once per request."""
+
+    id: int
+    slug: str
+    name: str
+    language: str
+    timezone: str
+
+
+def find_office(slug: str) -> OfficeInfo | None:
+    with current_app.extensions["civicqueue"].db.read_session() as session:
+        o = session.scalars(select(Office).where(Office.slug == slug)).one_or_none()
+        return OfficeInfo(o.id, o.slug, o.name, o.language, o.timezone) if o else None
+
+
+def page_actor(token: str | None = None) -> Actor | None:
+    """Who opens a device page: the URL's token, else the device cookie, else a signed-in staff member."""
+    from server.web.staff import signed_in
+
+    if token or request.cookies.get(COOKIE):
+        return device_actor(token or request.cookies.get(COOKIE))
+    staff = signed_in()
+    return staff.actor() if staff else None
 
 
 def remember_token(token: str):
