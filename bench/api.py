@@ -5,7 +5,7 @@ For each database it starts a real server (`python -m server run`, gevent) on a 
   2. call-next with many counters (default 50) on pre-issued tickets (default 3000): first at a fixed open-loop
      rate (default 50/s for 10 s), then all counters back-to-back until the queue is empty, checking that no
      ticket is handed out twice or lost, against the client's records and the server's GET /queue;
-  3. sustained ticket-issue throughput with many keep-alive connections (default 32).
+  3. sustained ticket-issue throughput with many keep-alive connections (default: 16, then 32).
 The load generator runs as threads in this process, apart from the server process; both share the machine's
 cores, so each phase reports the CPU both used. Results go to the console and to bench/results-api.md.
 """
@@ -37,7 +37,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", choices=["sqlite", "postgres"], help="benchmark one database only")
     p.add_argument("--counters", type=int, default=50, help="concurrent counters calling next (50)")
     p.add_argument("--tickets", type=int, default=3000, help="tickets pre-issued for the call-next drain (3000)")
-    p.add_argument("--connections", type=int, default=32, help="keep-alive connections for throughput (32)")
+    p.add_argument("--connections", type=_levels, default=[16, 32], metavar="N[,N...]",
+                   help="keep-alive connections for throughput, one phase per value (16,32)")
     p.add_argument("--rate", type=float, default=50, help="open-loop issue rate for the latency phase (50/s)")
     p.add_argument("--call-rate", type=float, default=50, help="open-loop call-next rate before the drain (50/s)")
     p.add_argument("--latency-seconds", type=float, default=10, help="length of both open-loop phases (10 s)")
@@ -50,6 +51,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.tickets < args.call_rate * args.latency_seconds + args.counters:
         p.error("--tickets must exceed --call-rate x --latency-seconds plus --counters, so the drain has work")
     return args
+
+
+def _levels(text_value: str) -> list[int]:
+    """'16,32' -> [16, 32]; distinct positive numbers, at most 26."""
+    levels = [int(v) for v in text_value.split(",")]
+    if any(n < 1 for n in levels) or len(set(levels)) != len(levels) or len(levels) > 26:
+        raise argparse.ArgumentTypeError("give distinct positive numbers, e.g. 16,32")
+    return levels
 
 
 def postgres_reachable() -> bool:
@@ -85,17 +94,18 @@ def bench_database(kind: str, label: str, args: argparse.Namespace) -> list[Row]
     print(f"[{label}] machine busy before start: {busy:.2f} cores; starting server on a fresh {kind} database",
           flush=True)
     with running_server(kind) as server:
-        scenarios.set_up_layout(server, args.counters)
+        scenarios.set_up_layout(server, args.counters, args.connections)
         pid = server.process.pid
         with phase(args, label, "latency", pid, f"issue at {args.rate:g}/s for {args.latency_seconds:g} s"):
             lat = scenarios.issue_latency(server, args.rate, args.latency_seconds)
         with phase(args, label, "call-next", pid, f"{args.tickets} tickets, {args.counters} counters"):
             paced, drained = scenarios.call_next(server, args.counters, args.tickets, args.call_rate,
                                                  args.latency_seconds)
-        with phase(args, label, "throughput", pid, f"{args.connections} connections, {args.seconds:g} s"):
-            tput = scenarios.issue_throughput(server, args.seconds, args.connections)
-    return (report.throughput_rows(label, tput, args.connections, args.seconds)
-            + report.problem_rows(label, "throughput", tput)
+        tput = {}
+        for conns in args.connections:
+            with phase(args, label, f"throughput-{conns}", pid, f"{conns} connections, {args.seconds:g} s"):
+                tput[conns] = scenarios.issue_throughput(server, args.seconds, conns)
+    return (report.throughput_rows(label, tput, args.seconds)
             + report.latency_rows(label, lat, args.rate) + report.problem_rows(label, "latency", lat)
             + report.call_next_rows(label, paced, drained, args.counters, args.call_rate)
             + report.problem_rows(label, "paced call-next", paced) + report.problem_rows(label, "drain", drained))
@@ -113,10 +123,21 @@ def databases(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 NOTES = [
     "Server: `python -m server run` (gevent, one process); load: threads with keep-alive http.client "
     "connections in the bench process. Both share the machine's cores: see the CPU rows.",
-    "Throughput and latency tickets go to bench-only services (numbers 1-99999) and are never called, so their "
-    "queue grows during the phase; call-next uses the four demo services.",
+    "Throughput and latency tickets go to bench-only services (numbers 1-99999; one per throughput level) and "
+    "are never called, so their queue grows during the phase; call-next uses the four demo services.",
     "Latency at the fixed rate counts from each scheduled send time (no coordinated omission).",
+    "CPU in cores: server = the server process; db = the PostgreSQL backends of the bench database; client = "
+    "this load generator; other = everything else on the machine. 'noisy' marks phases where other > 0.3.",
+    "call-next p99 of the drain is queueing by construction (Little's law: 50 callers / calls per second); "
+    "the paced row shows what a clerk waits at a busy office's rate.",
 ]
+
+
+def options_text(args: argparse.Namespace) -> str:
+    """The options that shape the numbers, as a command line fragment."""
+    return (f"--seconds {args.seconds:g} --counters {args.counters} --tickets {args.tickets} "
+            f"--connections {','.join(map(str, args.connections))} --rate {args.rate:g} "
+            f"--call-rate {args.call_rate:g} --latency-seconds {args.latency_seconds:g}")
 
 
 def _interrupt(_signum, _frame) -> None:
@@ -131,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted, notes = databases(args)
     if args.profile:
         notes.append("--profile: py-spy ran beside the server; its own CPU shows as 'other'")
-    info = report.machine() | {"options": f"--seconds {args.seconds:g} --counters {args.counters} --tickets "
-                                          f"{args.tickets} --connections {args.connections} --rate {args.rate:g} "
-                                          f"--call-rate {args.call_rate:g} --latency-seconds {args.latency_seconds:g}"}
+    info = report.machine() | {"options": options_text(args)}
     rows: list[Row] = []
     try:
         for run in range(1, args.runs + 1):

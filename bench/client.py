@@ -23,6 +23,7 @@ class Client:
     """One persistent HTTP/1.1 connection to the server, authenticated with a bearer token."""
 
     def __init__(self, host: str, port: int, token: str, timeout: float = 60.0):
+        """Remember where to connect; the connection opens on the first request."""
         self.host, self.port, self.timeout = host, port, timeout
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                         "Connection": "keep-alive"}

@@ -6,6 +6,7 @@ The machine is small and shared; a phase where "other" is high was disturbed by 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,31 +47,72 @@ def busy_cores(seconds: float = 1.0) -> float:
     return (machine_busy_seconds() - start) / seconds
 
 
-def wait_quiet(timeout: float, threshold: float = 0.3) -> float:
-    """Wait (up to `timeout` seconds) until less than `threshold` cores are busy; return the last busy level."""
-    deadline = time.monotonic() + timeout
-    busy = busy_cores()
-    while busy >= threshold and time.monotonic() < deadline:
+def wait_quiet(timeout: float, threshold: float = 0.2, quiet_for: float = 6.0) -> float:
+    """Wait (up to `timeout` seconds) until fewer than `threshold` cores have been busy for `quiet_for` seconds
+    in a row; return the busy level of the last two seconds."""
+    deadline, quiet_since = time.monotonic() + timeout, time.monotonic()
+    while True:
         busy = busy_cores(2.0)
-    return busy
+        now = time.monotonic()
+        if busy >= threshold:
+            quiet_since = now
+        if now - quiet_since >= quiet_for or now >= deadline:
+            return busy
 
 
 def postgres_backends(admin_url: str, database: str) -> Callable[[], list[int]]:
     """A function listing the PIDs of the PostgreSQL backends connected to `database` (same host only)."""
+    engine = create_engine(admin_url, pool_size=1)
+
     def pids() -> list[int]:
-        engine = create_engine(admin_url)
-        try:
-            with engine.connect() as conn:
-                rows = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database})
-                return [r.pid for r in rows]
-        finally:
-            engine.dispose()
+        """The backend PIDs right now."""
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database})
+            return [r.pid for r in rows]
     return pids
 
 
 def no_backends() -> list[int]:
     """SQLite runs inside the server process: no separate database processes."""
     return []
+
+
+class BackendTracker:
+    """CPU seconds of database backends, polled in a thread: the pool opens and closes backends during a phase,
+    and a backend that exits before the end would otherwise go uncounted."""
+
+    def __init__(self, backends: Callable[[], list[int]], interval: float = 0.25):
+        """Track the backends `backends()` lists, polling every `interval` seconds once started."""
+        self.backends, self.interval = backends, interval
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _sample(self, baseline: bool) -> None:
+        """Read every backend's CPU; a backend first seen at the baseline starts from its current value."""
+        for pid in self.backends():
+            used = process_cpu_seconds(pid)
+            if pid not in self.first:
+                self.first[pid] = used if baseline else 0.0  # a backend born during the phase counts whole
+            self.last[pid] = max(used, self.last.get(pid, 0.0))
+
+    def _poll(self) -> None:
+        """The polling thread."""
+        while not self._stop.wait(self.interval):
+            self._sample(baseline=False)
+
+    def start(self) -> None:
+        """Take the baseline and start polling."""
+        self._sample(baseline=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """Stop polling; return the CPU seconds the backends used since start."""
+        self._stop.set()
+        self._thread.join()
+        self._sample(baseline=False)
+        return sum(self.last[pid] - self.first[pid] for pid in self.first)
 
 
 @dataclass
@@ -85,22 +127,25 @@ class CpuMeter:
     client: float = 0.0
     other: float = 0.0
 
-    def _sample(self, pids: list[int]) -> dict[str, float]:
+    def _sample(self) -> dict[str, float]:
+        """Wall clock and CPU counters now."""
         return {"wall": time.perf_counter(), "server": process_cpu_seconds(self.server_pid),
-                "client": own_cpu_seconds(), "machine": machine_busy_seconds(),
-                **{f"pid{p}": process_cpu_seconds(p) for p in pids}}
+                "client": own_cpu_seconds(), "machine": machine_busy_seconds()}
 
     def __enter__(self) -> CpuMeter:
-        self._start = self._sample(self.backends())
+        """Start measuring."""
+        self._tracker = BackendTracker(self.backends)
+        self._tracker.start()
+        self._start = self._sample()
         return self
 
     def __exit__(self, *exc) -> None:
-        pids = self.backends()
-        end, start = self._sample(pids), self._start
+        """Stop measuring and turn the counters into cores."""
+        end, start = self._sample(), self._start
         wall = end["wall"] - start["wall"]
+        self.database = self._tracker.stop() / wall
         self.server = (end["server"] - start["server"]) / wall
         self.client = (end["client"] - start["client"]) / wall
-        self.database = sum(end[f"pid{p}"] - start.get(f"pid{p}", 0.0) for p in pids) / wall
         machine = (end["machine"] - start["machine"]) / wall
         self.other = max(0.0, machine - self.server - self.client - self.database)
 

@@ -66,6 +66,7 @@ def run_threads(count: int, target: Callable[[int], None]) -> None:
     gate = threading.Barrier(count)
 
     def body(index: int) -> None:
+        """Wait for all threads, then run the target, keeping any failure."""
         try:
             gate.wait()
             target(index)
@@ -88,6 +89,7 @@ def closed_loop(clients: list[Client], send: Send, seconds: float) -> Outcome:
     deadline = start + seconds
 
     def worker(index: int) -> None:
+        """Send back-to-back on one connection until the deadline."""
         client = clients[index]
         while time.perf_counter() < deadline:
             try:
@@ -110,6 +112,7 @@ def open_loop(clients: list[Client], send: Send, rate: float, seconds: float) ->
         slots.put(start + i / rate)
 
     def worker(index: int) -> None:
+        """Take the next send time, sleep until it, send; stop when no slots are left."""
         client = clients[index]
         while True:
             try:

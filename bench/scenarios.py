@@ -17,8 +17,13 @@ OFFICE = "/api/v1/offices/mitte"
 DEMO_SERVICES = ["ausweis", "meldewesen", "abholung", "beglaubigung"]
 # Services only the bench issues into; a wide number range, because the demo range (1-999 per service and
 # day, no number reused while its ticket waits) would run out during a saturation run.
-THROUGHPUT_SERVICE = {"name": "Bench Durchsatz", "slug": "bench-durchsatz", "prefix": "X", "range": [1, 99999]}
 LATENCY_SERVICE = {"name": "Bench Latenz", "slug": "bench-latenz", "prefix": "Y", "range": [1, 99999]}
+
+
+def throughput_service(index: int, conns: int) -> dict:
+    """The service of the index-th throughput level: each level starts with an empty queue of its own."""
+    return {"name": f"Bench Durchsatz {conns}", "slug": f"bench-durchsatz-{conns}", "prefix": "X" + chr(65 + index),
+            "range": [1, 99999]}
 
 
 @dataclass
@@ -28,7 +33,7 @@ class Measurement:
     values: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     per_second: list[int] = field(default_factory=list)
-    cpu: str = ""
+    cpu: CpuMeter | None = None
 
 
 def expect(reply, status: int, what: str) -> dict:
@@ -43,11 +48,12 @@ def counter_slug(index: int) -> str:
     return f"bench-{index + 1:02d}"
 
 
-def set_up_layout(server: Server, counters: int) -> None:
-    """Add the two bench services and `counters` counters serving the demo services (in rotating order)."""
+def set_up_layout(server: Server, counters: int, levels: list[int]) -> None:
+    """Add the bench services (latency, one per throughput level) and `counters` counters serving the demo
+    services (in rotating order)."""
     admin = Client(server.host, server.port, server.tokens["admin"])
     try:
-        for service in (THROUGHPUT_SERVICE, LATENCY_SERVICE):
+        for service in [LATENCY_SERVICE] + [throughput_service(i, c) for i, c in enumerate(levels)]:
             expect(admin.post(f"{OFFICE}/services", service), 201, f"create service {service['slug']}")
         for i in range(counters):
             order = DEMO_SERVICES[i % 4:] + DEMO_SERVICES[:i % 4]
@@ -60,6 +66,7 @@ def set_up_layout(server: Server, counters: int) -> None:
 def issuer(services: list[str], run_id: str):
     """A send function that issues a ticket with a unique request_id, rotating over `services`."""
     def send(client: Client, n: int):
+        """Issue the n-th ticket."""
         body = {"service": services[n % len(services)], "request_id": f"{run_id}-{n}"}
         return client.post(f"{OFFICE}/tickets", body)
     return send
@@ -76,7 +83,7 @@ def _problems(outcome: Outcome, ok: int) -> list[str]:
 def issue_throughput(server: Server, seconds: float, conns: int, warmup: float = 2.0) -> Measurement:
     """Saturate ticket issue with `conns` keep-alive connections; the rate counts after a warm-up."""
     clients = connections(server, server.tokens["kiosk"], conns)
-    send = issuer([THROUGHPUT_SERVICE["slug"]], "tp-" + uuid.uuid4().hex[:8])
+    send = issuer([f"bench-durchsatz-{conns}"], "tp-" + uuid.uuid4().hex[:8])
     try:
         with CpuMeter(server.process.pid, server.backends) as cpu:
             outcome = closed_loop(clients, send, warmup + seconds)
@@ -85,7 +92,7 @@ def issue_throughput(server: Server, seconds: float, conns: int, warmup: float =
     window = outcome.latencies(warmup, warmup + seconds)
     values = {"rate": outcome.rate(warmup, warmup + seconds, 201), "p50": percentile(window, 50),
               "p99": percentile(window, 99), "issued": outcome.statuses[201]}
-    return Measurement(values, _problems(outcome, 201), outcome.per_second(warmup + seconds), cpu.summary())
+    return Measurement(values, _problems(outcome, 201), outcome.per_second(warmup + seconds), cpu)
 
 
 def issue_latency(server: Server, rate: float, seconds: float, conns: int = 16) -> Measurement:
@@ -98,7 +105,7 @@ def issue_latency(server: Server, rate: float, seconds: float, conns: int = 16) 
     finally:
         close_all(clients)
     values = latency_values(outcome.latencies()) | {"achieved_rate": outcome.statuses[201] / seconds}
-    return Measurement(values, _problems(outcome, 201), outcome.per_second(seconds), cpu.summary())
+    return Measurement(values, _problems(outcome, 201), outcome.per_second(seconds), cpu)
 
 
 def latency_values(latencies: list[float]) -> dict[str, float]:
@@ -114,6 +121,7 @@ def pre_issue(server: Server, count: int, conns: int = 16) -> list[int]:
     numbers = iter(range(count))
 
     def worker(index: int) -> None:
+        """Issue tickets until `count` have been taken."""
         while True:
             with lock:
                 n = next(numbers, None)
@@ -131,6 +139,7 @@ def pre_issue(server: Server, count: int, conns: int = 16) -> list[int]:
 def caller(counters: int, called: list[int]):
     """A send function for call-next at counter n % counters, keeping the ids of the tickets it got."""
     def send(client: Client, n: int):
+        """Call next at one counter."""
         reply = client.post(f"{OFFICE}/counters/{counter_slug(n % counters)}/call-next")
         if reply.status == 200:
             called.append(reply.body["id"])
@@ -147,7 +156,7 @@ def paced_calls(server: Server, counters: int, rate: float, seconds: float) -> t
     finally:
         close_all(clients)
     values = latency_values(outcome.latencies()) | {"achieved_rate": len(called) / seconds}
-    return Measurement(values, _problems(outcome, 200), outcome.per_second(seconds), cpu.summary()), called
+    return Measurement(values, _problems(outcome, 200), outcome.per_second(seconds), cpu), called
 
 
 def drain(server: Server, counters: int) -> tuple[Outcome, list[int]]:
@@ -157,6 +166,7 @@ def drain(server: Server, counters: int) -> tuple[Outcome, list[int]]:
     outcome, start = Outcome(), time.perf_counter()
 
     def worker(index: int) -> None:
+        """Call next at this worker's counter until nothing waits."""
         path = f"{OFFICE}/counters/{counter_slug(index)}/call-next"
         while len(outcome.errors) < 100:
             try:
@@ -210,4 +220,4 @@ def call_next(server: Server, counters: int, tickets: int, rate: float, seconds:
         "server_mismatch": len(server_called ^ set(flat)), "calls_per_s": len(drained_ids) / elapsed,
         "issued": len(issued), "paced": len(paced_ids), "drained": len(drained_ids)}
     problems = [f"{n}x HTTP {s}" for s, n in sorted(outcome.statuses.items()) if s not in (200, 204)]
-    return paced, Measurement(values, problems + outcome.errors[:3], cpu=cpu.summary())
+    return paced, Measurement(values, problems + outcome.errors[:3], cpu=cpu)

@@ -24,12 +24,6 @@ from .cpu import no_backends, postgres_backends
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("QMS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-# `init --demo` writes demo tokens to the repository's instance/ directory; the bench runs the same CLI
-# with that one path pointed into its temporary directory, so the developer's instance/ stays untouched.
-INIT_DEMO = (
-    "import sys; from pathlib import Path; import server.cli as cli; "
-    "cli.DEMO_TOKENS = Path(sys.argv.pop(1)); cli.main()"
-)
 
 
 @dataclass
@@ -47,6 +41,7 @@ class Server:
 
     @property
     def base_url(self) -> str:
+        """http://host:port of the server."""
         return f"http://{self.host}:{self.port}"
 
 
@@ -85,11 +80,13 @@ def database_for(kind: str, workdir: Path) -> contextlib.AbstractContextManager[
     return sqlite_database(workdir) if kind == "sqlite" else postgres_database()
 
 
-def server_env(url: str) -> dict[str, str]:
-    """The environment of every CLI call and of the server: our database, a fixed secret, no repo config."""
+def server_env(url: str, instance: Path | None = None) -> dict[str, str]:
+    """The environment of every CLI call and of the server: our database, a fixed secret, no QMS_* settings of
+    the caller, and (given `instance`) local state such as init --demo's demo-tokens.txt kept out of the repo."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QMS_")}
-    env.update(QMS_DATABASE_URL=url, QMS_SECRET_KEY="bench-secret-" + uuid.uuid4().hex,
-               PYTHONUNBUFFERED="1")
+    env.update(QMS_DATABASE_URL=url, QMS_SECRET_KEY="bench-secret-" + uuid.uuid4().hex, PYTHONUNBUFFERED="1")
+    if instance is not None:
+        env["QMS_INSTANCE"] = str(instance)
     return env
 
 
@@ -99,15 +96,16 @@ def cli(args: list[str], env: dict[str, str]) -> str:
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> str:
+    """Run a command in the repository root; its stdout, or a RuntimeError with its stderr."""
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({done.returncode}): {done.stderr.strip()}")
     return done.stdout
 
 
-def init_demo(env: dict[str, str], workdir: Path) -> None:
-    """`python -m server init --demo`, with its demo-token file kept in the temporary directory."""
-    _run([sys.executable, "-c", INIT_DEMO, str(workdir / "demo-tokens.txt"), "init", "--demo"], env)
+def init_demo(env: dict[str, str]) -> None:
+    """`python -m server init --demo` (set QMS_INSTANCE in env, or its demo tokens land in the repo's instance/)."""
+    cli(["init", "--demo"], env)
 
 
 def make_tokens(env: dict[str, str]) -> dict[str, str]:
@@ -171,8 +169,8 @@ def running_server(kind: str, host: str = "127.0.0.1") -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix=f"cq-bench-{kind}-") as tmp:
         workdir = Path(tmp)
         with database_for(kind, workdir) as url:
-            env = server_env(url)
-            init_demo(env, workdir)
+            env = server_env(url, instance=workdir)
+            init_demo(env)
             tokens = make_tokens(env)
             port, log_path = free_port(host), workdir / "server.log"
             proc = start(env, host, port, log_path)

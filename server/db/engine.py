@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -46,6 +47,9 @@ def _sqlite_engine(url, echo: bool, pool: dict) -> Engine:
     return engine
 
 
+WRITE_CONCURRENCY = 8
+
+
 class Database:
     """The engine plus a session factory for reads and one for writes."""
 
@@ -53,6 +57,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
         self.dialect = self.engine.dialect.name
+        # PostgreSQL: write transactions of one process queue here rather than on row locks inside the
+        # database, where a waiting holder (a busy process) would keep the office's lock longer.
+        self.write_gate = threading.BoundedSemaphore(WRITE_CONCURRENCY) if self.dialect == "postgresql" else None
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(qms_write=True), expire_on_commit=False)
         self._snapshot = sessionmaker(self.engine.execution_options(isolation_level="REPEATABLE READ"),

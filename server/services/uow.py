@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import Event, Office
@@ -51,6 +51,14 @@ def _discard(_events: list[DomainEvent]) -> None:
 _NEXT_SEQ = update(Office).where(Office.id == bindparam("office_id")).values(seq=Office.seq + 1).returning(Office.seq)
 
 
+_EVENT_COLUMNS = ("office_id", "kind", "at", "ticket_id", "service_id", "counter_id", "user_id", "token_id", "details")
+_bumped = _NEXT_SEQ.cte("bumped")
+_RECORD_PG = insert(Event).from_select(
+    ["seq", *_EVENT_COLUMNS],
+    select(_bumped.c.seq, *(bindparam(c, type_=Event.__table__.c[c].type) for c in _EVENT_COLUMNS)),
+).returning(Event.seq)
+
+
 class UnitOfWork:
     """A write session; commit on success, roll back on any exception, then publish."""
 
@@ -60,6 +68,8 @@ class UnitOfWork:
         self.events: list[DomainEvent] = []
 
     def __enter__(self) -> UnitOfWork:
+        if self.db.write_gate is not None:
+            self.db.write_gate.acquire()
         self.session: Session = self.db.write_session()
         return self
 
@@ -72,18 +82,24 @@ class UnitOfWork:
                 self.events.clear()
         finally:
             self.session.close()
+            if self.db.write_gate is not None:
+                self.db.write_gate.release()
         if exc_type is None and self.events:
             self.publish(self.events)
 
     def record(self, office: Office, kind: str, at: datetime, actor: Actor, *, data: dict | None = None,
                ticket_id=None, service_id=None, counter_id=None, details: dict | None = None) -> int:
         """Append an event with the office's next seq; queue a domain event for after the commit."""
-        # Plain Core on the session's connection: no ORM bookkeeping on the hottest two statements.
+        # Plain Core on the session's connection: no ORM bookkeeping on the hottest statements.
         conn = self.session.connection()
-        seq = conn.execute(_NEXT_SEQ, {"office_id": office.id}).scalar_one()
-        conn.execute(insert(Event).values(
-            office_id=office.id, seq=seq, kind=kind, at=at, ticket_id=ticket_id, service_id=service_id,
-            counter_id=counter_id, user_id=actor.user_id, token_id=actor.token_id, details=details or {},
-        ))
+        values = {"office_id": office.id, "kind": kind, "at": at, "ticket_id": ticket_id, "service_id": service_id,
+                  "counter_id": counter_id, "user_id": actor.user_id, "token_id": actor.token_id,
+                  "details": details or {}}
+        if conn.dialect.name == "postgresql":
+            # One round trip, last before COMMIT: the office row's lock is held as briefly as possible.
+            seq = conn.execute(_RECORD_PG, values).scalar_one()
+        else:
+            seq = conn.execute(_NEXT_SEQ, {"office_id": office.id}).scalar_one()
+            conn.execute(insert(Event), values | {"seq": seq})
         self.events.append(DomainEvent(office=office.slug, seq=seq, kind=kind, data=data or {}))
         return seq
