@@ -48,8 +48,7 @@ def spawn(cmd: list[str], env: dict[str, str] | None, log_path: Path, nofile: in
 def civicqueue_env(workdir: Path) -> dict[str, str]:
     """The environment of every CLI call and of the server: a fresh SQLite file and instance folder in
     `workdir`, a fixed secret."""
-    return server_env(f"sqlite:///{workdir / 'civicqueue.db'}") | {"QMS_INSTANCE": str(workdir),
-                                                                    "QMS_SECRET_KEY": "bench"}
+    return server_env(f"sqlite:///{workdir / 'civicqueue.db'}", workdir) | {"QMS_SECRET_KEY": "bench"}
 
 
 def tokens(env: dict[str, str]) -> dict[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
+import time
 from collections import OrderedDict
 
 from server.services.uow import DomainEvent
@@ -15,26 +17,39 @@ from .registry import registry
 from .snapshots import BUILDERS, _office, status_state
 
 log = logging.getLogger(__name__)
+STATE_DELAY = 0.15  # seconds between a batch of deltas and the state that follows it
 
 
 class Publisher:
     """Non-blocking for the request: events go into a queue that one background task drains in order."""
 
-    def __init__(self, app, *, always_state: bool = False):
+    def __init__(self, app, *, always_state: bool = False, state_delay: float = STATE_DELAY):
         self.app = app
         self.always_state = always_state  # with a message queue, other processes' clients are unknown here
+        self.state_delay = state_delay
         self.queue: queue.Queue = queue.Queue()
         self._started = False
+        self._lock = threading.Lock()
+        self._dirty: set[str] = set()  # offices whose `state` is due
+        self._state_due = threading.Event()
+        self._state_busy = False
 
     def __call__(self, events: list[DomainEvent]) -> None:
         if not self._started:
             self._started = True
             socketio.start_background_task(self._run)
+            socketio.start_background_task(self._run_state)
         self.queue.put(list(events))
 
     def flush(self, timeout: float = 5.0) -> None:
-        """Wait until everything submitted so far has been emitted (for tests and shutdown)."""
+        """Wait until everything submitted so far has been emitted, states included (tests, shutdown)."""
         self.queue.join()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._dirty and not self._state_busy:
+                    return
+            socketio.sleep(0.01)
 
     def _run(self) -> None:
         while True:
@@ -60,7 +75,28 @@ class Publisher:
             for event in office_events:
                 for namespace, name, payload in build(event):
                     socketio.emit(name, payload, namespace=namespace, to=office_room(office))
-            self._emit_state(office)
+        with self._lock:
+            self._dirty.update(by_office)
+        self._state_due.set()
+
+    def _run_state(self) -> None:
+        """The full `state` trails the deltas: calls reach the screens first, and a burst of changes
+        costs one state per office (a database read and one message per client) instead of many."""
+        while True:
+            self._state_due.wait()
+            socketio.sleep(self.state_delay)
+            with self._lock:
+                offices, self._dirty = self._dirty, set()
+                self._state_due.clear()
+                self._state_busy = True
+            try:
+                for office in offices:
+                    self._emit_state(office)
+            except Exception:
+                log.exception("publishing the state of %s failed", ", ".join(sorted(offices)))
+            finally:
+                with self._lock:
+                    self._state_busy = False
 
     def _emit_state(self, office_slug: str) -> None:
         wanted = [ns for ns in BUILDERS if self.always_state or registry.watched(ns, office_slug)]
