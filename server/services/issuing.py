@@ -22,8 +22,6 @@ from .lookup import office_and_service, office_by_slug, require_office, service_
 from .uow import Actor
 from .views import iso, ticket_view
 
-ISSUERS = {"kiosk", "clerk", "supervisor", "admin", "agent"}
-
 
 def issue_ticket(ctx: Context, actor: Actor, office_slug: str, service_slug: str, *,
                  lang: str | None = None, request_id: str | None = None,
