@@ -199,7 +199,8 @@ class Ticket(Base):
         ),
         Index("ix_tickets_queue", "office_id", "state", "service_id"),
         # The heads of a service's queue, in calling order and by age, straight from the index.
-        Index("ix_tickets_fifo", "service_id", "state", text("priority_class DESC"), "enqueued_at", "id"),
+        Index("ix_tickets_fifo", "service_id", "state", "target_counter_id", text("priority_class DESC"),
+              "enqueued_at", "id"),
         Index("ix_tickets_age", "service_id", "state", "created_at", "id"),
         Index("ix_tickets_target", "target_counter_id", "state"),
     )

@@ -70,8 +70,8 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
         _check_open(row)
         # Read before taking the number: on PostgreSQL the number's row lock is then held for as few
         # round trips as possible (the count is the queue as it stands; this ticket is not in it yet).
-        ahead, open_counters = conn.execute(_AHEAD_OF_NEW, {
-            "office_id": row.office_id, "service_id": row.service_id, "cls": priority_class}).one()
+        ahead, open_counters = conn.execute(_AHEAD_OF_NEW, {"service_id": row.service_id,
+                                                            "cls": priority_class}).one()
         day = service_day(now, ZoneInfo(row.timezone))
         rng = NumberRange(row.range_start, row.range_end)
         num = number_for(_next_seq(conn, row.service_id, day), rng, row.daily_cap)
@@ -101,8 +101,9 @@ _OFFICE_AND_SERVICE = (
     .where(Office.slug == bindparam("office"), Service.slug == bindparam("service"))
 )
 
-_waiting_here = (Ticket.office_id == bindparam("office_id")) & (Ticket.state == "waiting") & (
-    Ticket.service_id == bindparam("service_id")) & Ticket.target_counter_id.is_(None)
+# The service implies the office; leaving office_id out lets the count read the index alone.
+_waiting_here = (Ticket.state == "waiting") & (Ticket.service_id == bindparam("service_id")) & (
+    Ticket.target_counter_id.is_(None))
 # A new ticket is behind every waiting ticket of its service that has the same or a higher class
 # (they were all enqueued earlier); see views.count_ahead for the general rule.
 _AHEAD_OF_NEW = select(

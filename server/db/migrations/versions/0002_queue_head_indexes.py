@@ -15,7 +15,7 @@ depends_on = None
 
 def upgrade():
     op.create_index("ix_tickets_fifo", "tickets",
-                    ["service_id", "state", sa.text("priority_class DESC"), "enqueued_at", "id"])
+                    ["service_id", "state", "target_counter_id", sa.text("priority_class DESC"), "enqueued_at", "id"])
     op.create_index("ix_tickets_age", "tickets", ["service_id", "state", "created_at", "id"])
     op.create_index("ix_tickets_target", "tickets", ["target_counter_id", "state"])
 
