@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, jsonify, request
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from server.auth import roles
 from server.config import CounterConfig, ServiceConfig
 from server.queue import Action
+from server.queue.numbering import service_day
 from server.queue.policy import PriorityClass
 from server.services import actions, calling, issuing, layout, queries
 from server.services.errors import Invalid, NotFound
@@ -185,7 +187,7 @@ def stats(office: str):
     ctx = context()
     with ctx.db.read_session() as session:
         office_row = office_by_slug(session, office, current_actor())
-        today = ctx.clock().astimezone(_tz(office_row)).date()
+        today = service_day(ctx.clock(), ZoneInfo(office_row.timezone))
         first, last = first or last or today, last or first or today
         if first > last:
             raise Invalid("'from' must not be after 'to'", "invalid_range")
@@ -199,12 +201,6 @@ def stats(office: str):
         return Response(out.getvalue(), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return jsonify(kpis)
-
-
-def _tz(office):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(office.timezone)
 
 
 def _date_arg(name: str) -> date | None:

@@ -80,12 +80,8 @@ class OfficeNamespace(Namespace):
         ctx = current_app.extensions["civicqueue"]
         with ctx.db.snapshot_session() as session:
             office = session.scalars(select(Office).where(Office.slug == office_slug)).one()
-            builder = BUILDERS[self.namespace]
-            now = ctx.clock()
-            if self.namespace == "/counter":
-                state = builder(session, office, now, current_app.config.get("QMS_PUBLIC_URL", ""))
-            else:
-                state = builder(session, office, now)
+            state = BUILDERS[self.namespace](session, office, ctx.clock(),
+                                             current_app.config.get("QMS_PUBLIC_URL", ""))
         emit("snapshot", state)
 
 

@@ -112,8 +112,7 @@ class Publisher:
                 return
             now = ctx.clock()
             for ns in wanted:
-                states[ns] = (BUILDERS[ns](session, office, now, base_url) if ns == "/counter"
-                              else BUILDERS[ns](session, office, now))
+                states[ns] = BUILDERS[ns](session, office, now, base_url)
             for token in tickets:
                 statuses[token] = status_state(session, office, token, now, base_url)
         for ns, state in states.items():

@@ -6,6 +6,8 @@ deltas with a higher seq on top of a snapshot never misses or repeats one.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,8 +38,6 @@ def waiting_counts(session: Session, office: Office) -> list[dict]:
 
 def recent_calls(session: Session, office: Office, now) -> list[dict]:
     """Today's latest calls from the event log, newest first."""
-    from zoneinfo import ZoneInfo
-
     today = service_day(now, ZoneInfo(office.timezone))
     rows = session.execute(
         select(Event.seq, Event.kind, Event.at, Ticket.code, Ticket.lang, Counter.slug, Counter.name, Ticket.service_id)
@@ -51,12 +51,12 @@ def recent_calls(session: Session, office: Office, now) -> list[dict]:
             for r in rows]
 
 
-def display_state(session: Session, office: Office, now) -> dict:
+def display_state(session: Session, office: Office, now, base_url: str = "") -> dict:
     return {"seq": office.seq, "office": office_brief(office), "calls": recent_calls(session, office, now),
             "waiting": waiting_counts(session, office)}
 
 
-def kiosk_state(session: Session, office: Office, now) -> dict:
+def kiosk_state(session: Session, office: Office, now, base_url: str = "") -> dict:
     return {"seq": office.seq, "office": office_brief(office) | {"issuing": office.issuing},
             "services": [service_view(session, s, now) for s in office.services if s.active]}
 

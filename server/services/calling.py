@@ -47,7 +47,7 @@ def _pick_and_claim(session, office: Office, counter: Counter, now):
     """
     services = CounterServices(counter.id, {link.service_id: link.level for link in counter.links})
     policy = Policy.from_dict(office.policy)
-    heads = front_candidates(session, office.id, services.levels, counter.id, now, HEADS)
+    heads = front_candidates(session, office.id, services.levels, counter.id, HEADS)
     tried = set()
     for loader in (lambda: heads,
                    lambda: waiting_candidates(session, office.id, service_ids=services.levels, counter_id=counter.id)):

@@ -20,7 +20,7 @@ from .context import Context
 from .errors import Conflict, Invalid
 from .lookup import office_and_service, office_by_slug, require_office, service_by_slug
 from .uow import Actor
-from .views import iso, ticket_view
+from .views import closed_reason, iso, ticket_view
 
 
 def issue_ticket(ctx: Context, actor: Actor, office_slug: str, service_slug: str, *,
@@ -136,10 +136,12 @@ def new_ticket_view(row, ticket_id: int, code: str, token: str, lang: str | None
 
 
 def _check_open(row) -> None:
-    if not row.office_issuing:
-        raise Conflict(f"{row.office_name} issues no more tickets today", "office_closed")
-    if not row.active or not row.service_issuing:
-        raise Conflict(f"no more tickets today for '{row.service_slug}'", "service_closed")
+    """Refuse a closed office or service; the daily cap is enforced by the numbering itself."""
+    reason = closed_reason(row.office_issuing, row.active and row.service_issuing, None, 0)
+    if reason == "office_closed":
+        raise Conflict(f"{row.office_name} issues no more tickets today", reason)
+    if reason == "service_closed":
+        raise Conflict(f"no more tickets today for '{row.service_slug}'", reason)
 
 
 def _next_seq(conn, service_id: int, day) -> int:

@@ -53,7 +53,7 @@ def office_queue_in(session, office: Office, now, base_url: str = "") -> dict:
                              Ticket.state.in_(["waiting", "called", "serving", "parked"])))}
     open_counters = {s.id: open_counters_for(session, s.id) for s in office.services}
     everyone = CounterServices(0, {s.id: 0 for s in office.services})
-    waiting = [c for c in waiting_candidates(session, office.id)]
+    waiting = waiting_candidates(session, office.id)
     ordered = rank([c for c in waiting if c.counter_id is None], everyone, now, Policy.from_dict(office.policy))
     ordered += sorted((c for c in waiting if c.counter_id is not None), key=lambda c: (c.enqueued_at, c.id))
     seen: dict = {}

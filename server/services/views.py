@@ -23,16 +23,18 @@ _CANDIDATE_COLUMNS = (Ticket.id, Ticket.service_id, Ticket.created_at, Ticket.en
                       Ticket.target_counter_id, Service.target_wait_minutes)
 
 
-def _candidates(session: Session, query) -> list[Candidate]:
-    return [
-        Candidate(id=r.id, service_id=r.service_id, created_at=r.created_at, enqueued_at=r.enqueued_at,
-                  priority_class=r.priority_class, counter_id=r.target_counter_id,
-                  target_wait=timedelta(minutes=r.target_wait_minutes) if r.target_wait_minutes else None)
-        for r in session.execute(query)
-    ]
+def _candidates(session: Session, query, params: dict | None = None) -> list[Candidate]:
+    """Candidates from rows of _CANDIDATE_COLUMNS; a ticket found twice (e.g. in two heads) counts once."""
+    found = {}
+    for r in session.execute(query, params or {}):
+        found[r.id] = Candidate(
+            id=r.id, service_id=r.service_id, created_at=r.created_at, enqueued_at=r.enqueued_at,
+            priority_class=r.priority_class, counter_id=r.target_counter_id,
+            target_wait=timedelta(minutes=r.target_wait_minutes) if r.target_wait_minutes else None)
+    return list(found.values())
 
 
-def _waiting(office_id: int):
+def _waiting(office_id):
     return (select(*_CANDIDATE_COLUMNS).join(Service, Service.id == Ticket.service_id)
             .where(Ticket.office_id == office_id, Ticket.state == "waiting"))
 
@@ -47,8 +49,7 @@ def waiting_candidates(session: Session, office_id: int, *, service_ids=None, co
 
 
 def _head(where, order, limit) -> Select:
-    q = select(*_CANDIDATE_COLUMNS).join(Service, Service.id == Ticket.service_id).where(
-        Ticket.office_id == bindparam("office_id"), Ticket.state == "waiting", where)
+    q = _waiting(bindparam("office_id")).where(where)
     return select(*q.order_by(*order).limit(limit).subquery().c)
 
 
@@ -68,8 +69,7 @@ def _heads_statement(n_services: int):
     return union_all(*parts)
 
 
-def front_candidates(session: Session, office_id: int, service_ids, counter_id: int, now: datetime,
-                     limit: int) -> list[Candidate]:
+def front_candidates(session: Session, office_id: int, service_ids, counter_id: int, limit: int) -> list[Candidate]:
     """The heads of a counter's queues: enough to hold the policy's pick without loading every ticket.
 
     Per queue the first `limit` by (class, queue time) and the `limit` oldest. The policy's winner is
@@ -78,13 +78,7 @@ def front_candidates(session: Session, office_id: int, service_ids, counter_id: 
     service_ids = list(service_ids)
     params = {"office_id": office_id, "counter_id": counter_id, "limit": limit}
     params |= {f"s{i}": sid for i, sid in enumerate(service_ids)}
-    found = {}
-    for r in session.execute(_heads_statement(len(service_ids)), params):
-        found[r.id] = Candidate(
-            id=r.id, service_id=r.service_id, created_at=r.created_at, enqueued_at=r.enqueued_at,
-            priority_class=r.priority_class, counter_id=r.target_counter_id,
-            target_wait=timedelta(minutes=r.target_wait_minutes) if r.target_wait_minutes else None)
-    return list(found.values())
+    return _candidates(session, _heads_statement(len(service_ids)), params)
 
 
 def open_counters_for(session: Session, service_id: int) -> int:
@@ -160,13 +154,16 @@ def issued_today(session: Session, s: Service, now: datetime) -> int:
         DailySequence.service_id == s.id, DailySequence.service_day == day)) or 0
 
 
-def closed_reason(office: Office, s: Service, issued: int) -> str | None:
-    """Why no ticket can be drawn for this service now (the error code issuing would give), or None."""
-    if not office.issuing:
+def closed_reason(office_issuing: bool, service_open: bool, daily_cap: int | None, issued: int) -> str | None:
+    """Why no ticket can be drawn for a service now (the error code issuing gives), or None.
+
+    The one rule for the kiosk's greyed-out buttons and for issuing itself.
+    """
+    if not office_issuing:
         return "office_closed"
-    if not s.active or not s.issuing:
+    if not service_open:
         return "service_closed"
-    if s.daily_cap is not None and issued >= s.daily_cap:
+    if daily_cap is not None and issued >= daily_cap:
         return "daily_cap_reached"
     return None
 
@@ -180,7 +177,7 @@ def service_view(session: Session, s: Service, now: datetime, lang: str | None =
     open_counters = open_counters_for(session, s.id)
     office: Office = s.office
     issued = issued_today(session, s, now)
-    reason = closed_reason(office, s, issued)
+    reason = closed_reason(office.issuing, s.active and s.issuing, s.daily_cap, issued)
     return {
         "slug": s.slug,
         "name": s.name_in(lang or office.language, office.language),
