@@ -29,13 +29,19 @@ catalogs: $(VENV)/.runtime
 
 extract-messages: $(VENV)/.runtime
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --project=CivicQueue --no-location --sort-output .
-	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --no-location
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
-# Offline speech and sound for the displays (Debian packages); installed when missing and we are root.
+# Debian packages: offline speech and sound for the displays (espeak-ng, sox); fonts for printed tickets
+# (DejaVu: Latin and Cyrillic; Noto: Arabic) and libraqm/libfribidi, so Pillow shapes Arabic right-to-left.
+# Installed when missing and we are root; otherwise the command to run is printed.
+SYSTEM_PACKAGES := espeak-ng sox fonts-dejavu-core fonts-noto-core libraqm0 libfribidi0
 system-deps:
-	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
-	  { [ "$$(id -u)" = 0 ] && apt-get update -q && $(APT) espeak-ng sox; } || \
-	  echo "warning: install espeak-ng and sox (apt-get install espeak-ng sox) for spoken announcements"
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	  grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && $(APT) $$missing; \
+	  else echo "warning: please run: sudo apt-get install $$missing (speech, sounds and ticket fonts)"; fi; \
+	fi
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 browser-deps: system-deps
@@ -56,6 +62,7 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev node_modules/.installed catalogs
 	$(PY) -m bench.api
+	$(PY) -m bench.printing
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache tests/_artifacts

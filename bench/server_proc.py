@@ -164,14 +164,18 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 @contextlib.contextmanager
-def running_server(kind: str, host: str = "127.0.0.1") -> Iterator[Server]:
-    """A demo server on a fresh `kind` database; stopped and its database removed however the block ends."""
+def running_server(kind: str, host: str = "127.0.0.1",
+                   setup: Callable[[dict[str, str]], None] | None = None) -> Iterator[Server]:
+    """A demo server on a fresh `kind` database; stopped and its database removed however the block ends.
+    `setup(env)` runs CLI commands of its own before the server starts (e.g. `printer set`)."""
     with tempfile.TemporaryDirectory(prefix=f"cq-bench-{kind}-") as tmp:
         workdir = Path(tmp)
         with database_for(kind, workdir) as url:
             env = server_env(url, instance=workdir)
             init_demo(env)
             tokens = make_tokens(env)
+            if setup is not None:
+                setup(env)
             port, log_path = free_port(host), workdir / "server.log"
             proc = start(env, host, port, log_path)
             try:

@@ -38,6 +38,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     publisher = Publisher(app, always_state=bool(message_queue))
     app.extensions["civicqueue"] = Context(db=db, publish=publisher, clock=clock)
     app.extensions["civicqueue_publisher"] = publisher
+    from server.printing.spooler import Spooler
+
+    app.extensions["civicqueue_spooler"] = Spooler(app)
     socketio.init_app(app, message_queue=message_queue, async_mode=_async_mode())
     namespaces.register(socketio)
     from server.api import api, errors

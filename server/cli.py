@@ -179,5 +179,72 @@ def token_add(name: str, role: str | None, device: str | None, office: str | Non
         _fail(exc.message)
 
 
+@main.group()
+def printer():
+    """Configure kiosks' ticket printers."""
+
+
+@printer.command("set")
+@click.argument("device")
+@click.option("--office", required=True, help="Office slug.")
+@click.option("--backend", required=True, type=click.Choice(["network", "usb", "file", "none"]),
+              help="network: the server prints over TCP; usb: the kiosk agent prints; file: a device file; "
+                   "none: screen only.")
+@click.option("--host", help="network: the printer's IP address or name.")
+@click.option("--port", type=click.IntRange(1, 65535), default=9100, show_default=True)
+@click.option("--path", help="file: the device file, e.g. /dev/usb/lp0.")
+@click.option("--vendor", help="usb: the USB vendor id, e.g. 0x04b8 (else the agent's --printer).")
+@click.option("--product", help="usb: the USB product id, e.g. 0x0202.")
+@click.option("--profile", help="python-escpos printer profile, e.g. TM-T20II (default by paper width).")
+@click.option("--paper", type=click.Choice(["80", "58"]), default="80", show_default=True, help="Roll width in mm.")
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=5.0, show_default=True,
+              help="Seconds to wait for the printer.")
+@click.option("--no-status", is_flag=True, help="Do not ask the printer for its status (for printers that "
+                                                "do not answer DLE EOT).")
+def printer_set(device, office, backend, host, port, path, vendor, product, profile, paper, timeout, no_status):
+    """Set the ticket printer of a kiosk."""
+    from pydantic import ValidationError
+
+    from server.config import PrinterConfig
+    from server.services.printing import set_printer
+
+    try:
+        config = PrinterConfig(backend=backend, host=host, port=port, path=path, vendor=_usb_id(vendor),
+                               product=_usb_id(product), profile=profile, paper=int(paper), timeout=timeout,
+                               status=not no_status)
+    except ValidationError as exc:
+        _fail(exc.errors()[0]["msg"].removeprefix("Value error, "))
+    try:
+        set_printer(Context(db=_ready_database()), office, device, config.model_dump())
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"printer of {office}/{device}: {backend}", err=True)
+
+
+def _usb_id(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value, 0)
+    except ValueError:
+        _fail(f"'{value}' is not a USB id (write it like 0x04b8)")
+
+
+@printer.command("list")
+@click.option("--office", required=True, help="Office slug.")
+def printer_list(office):
+    """Show each device's printer and its last known status."""
+    from server.services.printing import list_devices
+    from server.services.uow import SYSTEM
+
+    try:
+        rows = list_devices(Context(db=_ready_database()), SYSTEM, office)
+    except ServiceError as exc:
+        _fail(exc.message)
+    for d in rows:
+        p = d["printer"]
+        click.echo(f"{d['name']:<24} {d['kind']:<8} " + (f"{p['backend']:<8} {p['status']}" if p else "no printer"))
+
+
 if __name__ == "__main__":
     main()

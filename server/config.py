@@ -69,9 +69,48 @@ class CounterConfig(_Strict):
     services: Annotated[list[str], Field(min_length=1)]
 
 
+class PrinterConfig(_Strict):
+    """A kiosk's ticket printer. network: the server prints over TCP; usb: the kiosk agent prints;
+    file: the server writes to a device file (e.g. /dev/usb/lp0); none: the ticket is shown on screen only."""
+
+    backend: Literal["network", "usb", "file", "none"] = "none"
+    host: Annotated[str, Field(max_length=253)] | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] = 9100
+    path: Annotated[str, Field(max_length=500)] | None = None
+    vendor: Annotated[int, Field(ge=0, le=0xFFFF)] | None = None
+    product: Annotated[int, Field(ge=0, le=0xFFFF)] | None = None
+    profile: Annotated[str, Field(max_length=64)] | None = None  # a python-escpos printer profile, e.g. TM-T20II
+    paper: Literal[80, 58] = 80  # roll width in mm
+    timeout: Annotated[float, Field(gt=0, le=60)] = 5.0  # seconds for connecting and for each answer
+    status: bool = True  # ask the printer for its real-time status (DLE EOT) before and after each job
+
+    @model_validator(mode="after")
+    def _complete(self):
+        if self.backend == "network" and not self.host:
+            raise ValueError("a network printer needs host (its IP address or name)")
+        if self.backend == "file" and not self.path:
+            raise ValueError("a file printer needs path (e.g. /dev/usb/lp0)")
+        if self.profile is not None:
+            from escpos.capabilities import get_profile_class
+
+            try:
+                get_profile_class(self.profile)
+            except Exception:
+                raise ValueError(f"unknown printer profile '{self.profile}' (python-escpos profiles such as "
+                                 "TM-T20II, TM-T88V, TSP600, RP-F10-80mm)") from None
+        return self
+
+
 class DeviceConfig(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     kind: Literal["kiosk", "display"]
+    printer: PrinterConfig | None = None
+
+    @model_validator(mode="after")
+    def _printer_on_kiosk(self):
+        if self.printer is not None and self.printer.backend != "none" and self.kind != "kiosk":
+            raise ValueError(f"device '{self.name}': only a kiosk has a ticket printer")
+        return self
 
 
 class PolicyConfig(_Strict):

@@ -10,6 +10,7 @@ from .schemas import CallTicketIn, CounterIn, RequeueIn, ServiceIn, TicketIn, Tr
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET = {"$ref": "#/components/schemas/Ticket"}
+PRINT_JOB = {"$ref": "#/components/schemas/PrintJob"}
 ANY_OBJECT = {"type": "object"}
 
 
@@ -115,6 +116,38 @@ def _paths() -> dict:
                                                                    "text/csv": {"schema": {"type": "string"}}}}},
                        params=("from", "to"), errors=(404, 422)),
         },
+        **_printing_paths(),
+    }
+
+
+def _printing_paths() -> dict:
+    kiosk_staff, staff = "kiosk (its office), clerk, supervisor, admin", "clerk, supervisor, admin"
+    job = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    ticket = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    job_ok = _ok(200, "The print job", PRINT_JOB)
+    png = {"200": {"description": "PNG, 1 bit, as printed", "content": {"image/png": {"schema": {
+        "type": "string", "contentMediaType": "image/png"}}}}}
+    office = [{"$ref": "#/components/parameters/office"}]
+    return {
+        "/print-jobs/{job_id}": {"parameters": [job], "get": _op("A print job's state", kiosk_staff, job_ok,
+                                                                 errors=(404,))},
+        "/print-jobs/{job_id}/retry": {"parameters": [job], "post": _op(
+            "Print a failed job again", kiosk_staff, _ok(202, "Queued again", PRINT_JOB), errors=(404, 409))},
+        "/print-jobs/{job_id}/image.png": {"parameters": [job], "get": _op(
+            "The exact image a job prints", kiosk_staff, png, errors=(404,))},
+        "/tickets/{ticket_id}/reprint": {"parameters": [ticket], "post": _op(
+            "Print a ticket again (body optional: {\"device\": name})", staff,
+            _ok(202, "Queued", PRINT_JOB), errors=(400, 404, 409, 422))},
+        "/tickets/{ticket_id}/ticket.png": {"parameters": [ticket, {
+            "name": "paper", "in": "query", "schema": {"type": "integer", "enum": [80, 58]}}], "get": _op(
+            "The ticket as it would print now", kiosk_staff, png, errors=(404, 422))},
+        "/offices/{office}/devices": {"parameters": office, "get": _op(
+            "Kiosks and displays with agent and printer status", staff,
+            _ok(200, "Devices", {"type": "array", "items": ANY_OBJECT}), errors=(404,))},
+        "/offices/{office}/print-jobs": {"parameters": office, "get": _op(
+            "Latest print jobs (?state=, ?limit=)", staff,
+            _ok(200, "Jobs", {"type": "object", "properties": {"jobs": {"type": "array", "items": PRINT_JOB}}}),
+            errors=(404, 422))},
     }
 
 
@@ -137,7 +170,19 @@ def _schemas() -> dict:
         "position": {"type": ["integer", "null"]},
         "estimate": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
             "low": {"type": "integer"}, "high": {"type": "integer"}}}]},
-        "status_url": {"type": "string", "format": "uri"}}}
+        "status_url": {"type": "string", "format": "uri"},
+        "print": {"description": "Issuing only: the kiosk's print job, printed after the ticket is committed",
+                  "oneOf": [{"type": "null"}, PRINT_JOB]}}}
+    schemas["PrintJob"] = {"type": "object", "required": ["id", "ticket", "device", "backend", "state", "error"],
+                           "properties": {
+        "id": {"type": "integer"}, "office": {"type": "string"}, "device": {"type": "string"},
+        "ticket": {"type": "object", "properties": {"id": {"type": "integer"}, "code": {"type": "string"}}},
+        "backend": {"type": "string", "enum": ["network", "usb", "file"]},
+        "state": {"type": "string", "enum": ["queued", "printing", "printed", "failed"]},
+        "error": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"}}}]},
+        "attempts": {"type": "integer"}, "reprint": {"type": "boolean"}, "created_at": nullable_time,
+        "updated_at": nullable_time, "printed_at": nullable_time}}
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}

@@ -110,6 +110,8 @@ def issue_ticket(office: str):
     lang = issuing.validate_lang(body.lang, current_app.config["QMS_LANGUAGES"])
     ticket, created = issuing.issue_ticket(context(), current_actor(), office, body.service, lang=lang,
                                            request_id=body.request_id, priority_class=PRIORITY[body.priority])
+    if created:  # committed: now it may print (a retried request prints nothing twice)
+        current_app.extensions["civicqueue_spooler"].submit(ticket["print"])
     return jsonify(ticket), 201 if created else 200
 
 

@@ -14,3 +14,6 @@ ISSUE = ("kiosk", "clerk", "supervisor", "admin", "agent")
 WORK_COUNTER = ("clerk", "supervisor", "admin")
 READ_STATS = ("supervisor", "admin")
 CONFIGURE = ("admin",)
+PRINT_JOBS = ("kiosk", "clerk", "supervisor", "admin")  # a kiosk follows and retries its own office's jobs
+REPRINT = ("clerk", "supervisor", "admin")
+READ_DEVICES = ("clerk", "supervisor", "admin")

@@ -127,8 +127,20 @@ class Device(Base):
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column()
+    # The ticket printer's settings (config.PrinterConfig as a dict); None or backend "none": screen only.
+    printer: Mapped[dict[str, Any] | None] = mapped_column()
+    printer_status: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
+    printer_detail: Mapped[str | None] = mapped_column(String(300))
+    printer_checked_at: Mapped[datetime | None] = mapped_column()
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+    agent_version: Mapped[str | None] = mapped_column(String(32))
+    agent_connected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     office: Mapped[Office] = relationship()
+
+    @property
+    def printer_backend(self) -> str:
+        return (self.printer or {}).get("backend", "none")
 
 
 class User(Base):
@@ -260,3 +272,36 @@ class Event(Base):
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+
+
+class PrintJob(Base):
+    """One printing of a ticket on one printer: queued, printing, then printed or failed (with why)."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'printing', 'printed', 'failed')", name="state"),
+        Index("ix_print_jobs_ticket", "ticket_id"),
+        Index("ix_print_jobs_device_state", "device_id", "state"),
+        Index("ix_print_jobs_office_state", "office_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    backend: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    reprint: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(String(300))
+    # What the ticket says, fixed when the job is made, so the print and its preview are the same image.
+    content: Mapped[dict[str, Any]] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    printed_at: Mapped[datetime | None] = mapped_column()
+
+    ticket: Mapped[Ticket] = relationship()
+    device: Mapped[Device] = relationship()

@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from server.auth.tokens import actor_for_token
 from server.db.models import Office, Ticket
+from server.services import printing
 from server.services.uow import Actor
 
 from . import office_room, ticket_room
+from .agents import agent_room
 from .registry import registry
 from .snapshots import BUILDERS, status_state
 
@@ -90,7 +92,60 @@ class DisplayNamespace(OfficeNamespace):
 
 
 class KioskNamespace(OfficeNamespace):
+    """Kiosk pages (and staff) follow the office; a kiosk's printer agent gets only its print jobs."""
+
     roles = ("kiosk", *STAFF)
+
+    def on_connect(self, auth=None):
+        auth = auth if isinstance(auth, dict) else {}
+        if "agent" not in auth:
+            return super().on_connect(auth)
+        actor = _actor(auth)
+        if actor is None or actor.role != "kiosk" or actor.device_id is None:
+            _refuse("unauthorized", "a printer agent needs the device token of a kiosk")
+        ctx = current_app.extensions["civicqueue"]
+        config = printing.agent_seen(ctx, actor.device_id, connected=True, version=str(auth.get("agent"))[:32])
+        join_room(agent_room(actor.device_id))
+        _agents[request.sid] = actor.device_id
+        emit("agent_config", {"device": config.pop("device"), "office": config.pop("office"), "printer": config})
+
+    def on_disconnect(self, reason=None):
+        device_id = _agents.pop(request.sid, None)
+        if device_id is None:
+            return super().on_disconnect(reason)
+        if device_id not in _agents.values():  # its last connection in this process
+            printing.agent_seen(current_app.extensions["civicqueue"], device_id, connected=False)
+
+    def on_print_result(self, data=None):
+        """An agent's outcome of one job; acknowledged once recorded, so the agent can forget it."""
+        device_id = _agents.get(request.sid)
+        if device_id is None:
+            return {"ok": False, "error": "only a printer agent reports print results"}
+        if not isinstance(data, dict) or not isinstance(data.get("job"), int) or not isinstance(data.get("ok"), bool):
+            return {"ok": False, "error": "expected {\"job\": id, \"ok\": true|false, \"error\"?: {...}}"}
+        error = None if data["ok"] else _print_error(data.get("error"))
+        printing.finish(current_app.extensions["civicqueue"], data["job"], error, late=True, device_id=device_id)
+        return {"ok": True}
+
+    def on_printer_status(self, data=None):
+        """An agent's view of its printer: ok, paper_low, paper_out, offline or error."""
+        device_id = _agents.get(request.sid)
+        status = data.get("status") if isinstance(data, dict) else None
+        if device_id is None or status not in printing.PRINTER_STATES:
+            return {"ok": False, "error": f"expected {{\"status\": one of {', '.join(printing.PRINTER_STATES)}}}"}
+        detail = data.get("detail")
+        printing.report_status(current_app.extensions["civicqueue"], device_id, status,
+                               str(detail)[:300] if detail else None)
+        return {"ok": True}
+
+
+_agents: dict[str, int] = {}  # sid -> kiosk device id, for the agents connected to this process
+
+
+def _print_error(raw) -> printing.PrintError:
+    raw = raw if isinstance(raw, dict) else {}
+    code = raw.get("code") if raw.get("code") in printing.ERROR_CODES else "device_error"
+    return printing.PrintError(code, str(raw.get("message") or "the kiosk agent could not print")[:300])
 
 
 class CounterNamespace(OfficeNamespace):

@@ -30,6 +30,9 @@ def changed(event: DomainEvent) -> dict:
         out["counter"] = event.data["counter"]
     if "service" in event.data:
         out["service"] = event.data["service"]
+    for key in ("print", "device"):  # print outcomes and printer status (kiosk and counter)
+        if key in event.data:
+            out[key] = event.data[key]
     return out
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.db.models import Counter, Event, Office, Ticket
 from server.queue.numbering import service_day
 from server.queue.policy import CounterServices, Policy, rank
+from server.services.printing import printers_state
 from server.services.queries import office_queue_in, ticket_status_in
 from server.services.views import counter_view, iso, service_view, waiting_candidates
 
@@ -74,7 +75,8 @@ def counter_state(session: Session, office: Office, now, base_url: str = "") -> 
             "counters": [counter_view(c) | {"next": calling_order(c)} for c in office.counters],
             "services": [{"slug": s.slug, "name": s.names, "prefix": s.prefix, "target_wait": s.target_wait_minutes}
                          for s in office.services if s.active],
-            "queue": office_queue_in(session, office, now, base_url)}
+            "queue": office_queue_in(session, office, now, base_url),
+            "printers": printers_state(session, office)}
 
 
 def status_state(session: Session, office: Office, token: str, now, base_url: str = "") -> dict | None:

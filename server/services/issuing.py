@@ -16,6 +16,7 @@ from server.queue import ACTIVE_STATES, DailyCapReached, NumberRangeExhausted
 from server.queue.estimate import estimate_wait
 from server.queue.numbering import NumberRange, format_code, number_for, service_day
 
+from . import printing
 from .context import Context
 from .errors import Conflict, Invalid
 from .lookup import office_and_service, office_by_slug, require_office, service_by_slug
@@ -53,7 +54,9 @@ def _by_request_id(ctx: Context, actor: Actor, office_slug: str, request_id: str
         t = session.scalars(
             select(Ticket).where(Ticket.office_id == office.id, Ticket.request_id == request_id)
         ).one_or_none()
-        return ticket_view(session, t, ctx.clock(), ctx.base_url) if t else None
+        if t is None:
+            return None
+        return ticket_view(session, t, ctx.clock(), ctx.base_url) | {"print": printing.latest_job_in(session, t.id)}
 
 
 def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_class) -> dict:
@@ -86,6 +89,7 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
             call_count=0, created_at=now, enqueued_at=now).returning(Ticket.id)).scalar_one()
         view = new_ticket_view(row, ticket_id, code, token, lang, priority_class, now, ahead, open_counters,
                                ctx.base_url)
+        view["print"] = _print_job(conn, actor, row, view, now)
         uow.record(OfficeRef(row.office_id, row.office_slug), "issued", now, actor, ticket_id=ticket_id,
                    service_id=row.service_id, details={"code": code, "lang": lang}, data={"ticket": view})
         return view
@@ -133,6 +137,19 @@ def new_ticket_view(row, ticket_id: int, code: str, token: str, lang: str | None
         "estimate": estimate_wait(ahead, row.service_minutes, open_counters).as_dict(),
         "status_url": f"{base_url}/t/{token}",
     }
+
+
+def _print_job(conn, actor: Actor, row, view: dict, now) -> dict | None:
+    """A kiosk with a printer gets a queued print job in the ticket's own transaction (printed after commit)."""
+    device = printing.printer_of(conn, actor.device_id)
+    if device is None:
+        return None
+    content = printing.content_of(
+        office_name=row.office_name, names=row.names, office_language=row.language, timezone=row.timezone,
+        lang=view["lang"], code=view["code"], created_at=view["created_at"], people_ahead=view["people_ahead"],
+        estimate=view["estimate"], status_url=view["status_url"], paper=device[2].get("paper", 80))
+    return printing.add_job(conn, office_id=row.office_id, office=row.office_slug, ticket_id=view["id"],
+                            code=view["code"], device=device, content=content, actor=actor, now=now)
 
 
 def _check_open(row) -> None:

@@ -47,7 +47,8 @@ def import_layout(ctx: Context, settings: Settings) -> ImportReport:
             for dc in oc.devices:
                 if session.scalars(select(Device).where(Device.office_id == office.id,
                                                         Device.name == dc.name)).first() is None:
-                    session.add(Device(office=office, kind=dc.kind, name=dc.name, created_at=now))
+                    printer = dc.printer.model_dump() if dc.printer else None
+                    session.add(Device(office=office, kind=dc.kind, name=dc.name, created_at=now, printer=printer))
                     report.created.append(f"{dc.kind} {oc.slug}/{dc.name}")
     return report
 

@@ -34,3 +34,18 @@ def ticket_qr(token: str):
             abort(404)
     return Response(qr_svg(status_url(token)), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=86400"})
+
+
+@bp.get("/t/<token>/ticket.png")
+def ticket_image(token: str):
+    """The ticket as printed (80 mm), for its holder: the link is the secret, as for the status page."""
+    from server.api.context import context
+    from server.printing.preview import ticket_png
+    from server.services import printing
+    from server.services.errors import NotFound
+
+    try:
+        facts = printing.ticket_content(context(), None, token=token)
+    except NotFound:
+        abort(404)
+    return Response(ticket_png(facts), mimetype="image/png", headers={"Cache-Control": "private, no-cache"})

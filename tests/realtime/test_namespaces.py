@@ -130,7 +130,7 @@ def test_payload_shapes_are_pinned(app, tokens, api, publisher):
     [(_, csnap)] = received(counter, "/counter")
     assert set(ksnap) == {"seq", "office", "services"}
     assert {"slug", "name", "names", "waiting", "estimate", "issuing", "closed_reason"} <= set(ksnap["services"][0])
-    assert set(csnap) == {"seq", "office", "counters", "services", "queue"}
+    assert set(csnap) == {"seq", "office", "counters", "services", "queue", "printers"}
     assert set(csnap["queue"]) == {"waiting", "called", "serving", "parked"}
     assert {"slug", "name", "state", "services", "next"} <= set(csnap["counters"][0])
     api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"})
@@ -140,3 +140,30 @@ def test_payload_shapes_are_pinned(app, tokens, api, publisher):
     assert set(delta["ticket"]) == {"id", "code", "service", "state", "counter", "counter_name", "target_counter",
                                     "call_count", "created_at", "called_at", "started_at", "lang"}
     assert (delta["kind"], delta["ticket"]["state"]) == ("issued", "waiting")
+
+
+def test_print_outcomes_reach_kiosk_and_counter_with_their_shapes(app, tokens, api, publisher, sqlite_ctx):
+    """The kiosk matches `print.id` with the ticket on screen; the counter shows the printer's fault."""
+    from server.services.printing import set_printer
+
+    set_printer(sqlite_ctx, "mitte", "t-kiosk", {"backend": "usb", "paper": 80, "timeout": 1.0})  # no agent
+    kiosk = connect(app, "/kiosk", token=tokens["kiosk"])
+    counter = connect(app, "/counter", token=tokens["clerk"], office="mitte")
+    received(kiosk, "/kiosk"), received(counter, "/counter")
+    ticket = api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"}).get_json()
+    assert app.extensions["civicqueue_spooler"].wait_idle()
+    publisher.flush()
+    deltas = [m for name, m in received(kiosk, "/kiosk") if name == "queue_changed"]
+    [failed] = [d for d in deltas if d["kind"] == "print_failed"]
+    assert set(failed) == {"seq", "office", "kind", "print"}
+    assert failed["print"]["id"] == ticket["print"]["id"] and failed["print"]["error"]["code"] == "agent_offline"
+    assert {"id", "office", "ticket", "device", "backend", "state", "error", "attempts", "reprint", "created_at",
+            "updated_at", "printed_at"} == set(failed["print"])
+    [status] = [d for d in deltas if d["kind"] == "printer_status"]
+    assert status["device"] == {"name": "t-kiosk", "printer": {"backend": "usb", "status": "offline",
+                                                               "detail": status["device"]["printer"]["detail"],
+                                                               "checked_at": status["device"]["printer"]["checked_at"]}}
+    [state] = [m for name, m in received(counter, "/counter") if name == "state"][-1:]
+    [printer] = state["printers"]
+    assert printer["device"] == "t-kiosk" and printer["last_error"]["code"] == "agent_offline"
+    assert printer["last_error"]["ticket"] == ticket["code"]

@@ -1,0 +1,395 @@
+"""Print jobs: made with the ticket in its transaction, printed after the commit, every outcome an event.
+
+A job moves queued → printing → printed | failed; a failed job can be retried (queued again, one attempt
+more). The device row keeps the printer's last known status, so staff see a fault even with no job running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from server.db.models import Device, Office, PrintJob, Ticket
+from server.queue.policy import Policy
+
+from .context import Context
+from .errors import Conflict, Invalid, NotFound
+from .lookup import office_by_slug, require_office, ticket_by_id
+from .uow import Actor
+from .views import count_ahead, iso, open_counters_for
+
+PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "error", "unknown")
+ERROR_CODES = ("connection_refused", "timeout", "connection_lost", "paper_out", "printer_offline", "agent_offline",
+               "agent_timeout", "device_error", "render_failed", "interrupted")
+# What a failed job says about its printer.
+STATUS_AFTER_ERROR = {"paper_out": "paper_out", "device_error": "error", "render_failed": None,
+                      "interrupted": None}
+SERVER_BACKENDS = ("network", "file")  # printed by the server; "usb" is printed by the kiosk's agent
+
+
+@dataclass(frozen=True)
+class PrintError(Exception):
+    """Why a job failed, as one of ERROR_CODES and a sentence for staff."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class JobWork:
+    """What a printer worker needs to print one job."""
+
+    id: int
+    office: str
+    device_id: int
+    device: str
+    code: str
+    content: dict
+    printer: dict
+    agent_connected: bool
+
+
+# --- views ---------------------------------------------------------------------------------------------------
+
+def job_view(job: PrintJob, device_name: str, code: str, office: str) -> dict:
+    error = {"code": job.error_code, "message": job.error_message} if job.error_code else None
+    return {"id": job.id, "office": office, "ticket": {"id": job.ticket_id, "code": code}, "device": device_name,
+            "backend": job.backend, "state": job.state, "error": error, "attempts": job.attempts,
+            "reprint": job.reprint, "created_at": iso(job.created_at), "updated_at": iso(job.updated_at),
+            "printed_at": iso(job.printed_at)}
+
+
+def printer_view(device: Device) -> dict | None:
+    """A device's printer as staff see it; None when it has none."""
+    if device.printer_backend == "none":
+        return None
+    return {"backend": device.printer_backend, "status": device.printer_status, "detail": device.printer_detail,
+            "checked_at": iso(device.printer_checked_at)}
+
+
+def view_of(job: PrintJob) -> dict:
+    return job_view(job, job.device.name, job.ticket.code, job.device.office.slug)
+
+
+# --- content: what the ticket says ---------------------------------------------------------------------------
+
+def content_of(*, office_name: str, names: dict, office_language: str, timezone: str, lang: str | None,
+               code: str, created_at: str, people_ahead: int | None, estimate: dict | None, status_url: str,
+               paper: int) -> dict:
+    """The facts a ticket shows, as JSON; labels and formats are applied when it is drawn."""
+    lang = lang or office_language
+    service = names.get(lang) or names.get(office_language) or next(iter(names.values()), "")
+    german = names.get("de") if lang != "de" and names.get("de") != service else None
+    return {"office": office_name, "code": code, "service": service, "service_de": german, "lang": lang,
+            "issued_at": created_at, "timezone": timezone, "people_ahead": people_ahead, "estimate": estimate,
+            "status_url": status_url, "paper": paper}
+
+
+def current_content(session: Session, ticket: Ticket, now: datetime, base_url: str, paper: int = 80) -> dict:
+    """The ticket as it stands now (reprints and previews): the people ahead only while it waits."""
+    from server.queue.estimate import estimate_wait
+
+    office, service = ticket.office, ticket.service
+    ahead = estimate = None
+    if ticket.state == "waiting":
+        ahead = count_ahead(session, ticket, now, Policy.from_dict(office.policy))
+        estimate = estimate_wait(ahead, service.service_minutes, open_counters_for(session, service.id)).as_dict()
+    return content_of(office_name=office.name, names=service.names, office_language=office.language,
+                      timezone=office.timezone, lang=ticket.lang, code=ticket.code, created_at=iso(ticket.created_at),
+                      people_ahead=ahead, estimate=estimate, status_url=f"{base_url}/t/{ticket.public_token}",
+                      paper=paper)
+
+
+# --- making jobs ---------------------------------------------------------------------------------------------
+
+def printer_of(conn, device_id: int | None) -> tuple[int, str, dict] | None:
+    """The (device id, name, printer settings) of a kiosk that prints, or None."""
+    if device_id is None:
+        return None
+    row = conn.execute(select(Device.id, Device.name, Device.printer).where(Device.id == device_id)).one_or_none()
+    if row is None or not row.printer or row.printer.get("backend", "none") == "none":
+        return None
+    return row.id, row.name, row.printer
+
+
+def add_job(conn, *, office_id: int, office: str, ticket_id: int, code: str, device: tuple[int, str, dict],
+            content: dict, actor: Actor, now: datetime, reprint: bool = False) -> dict:
+    """Insert a queued job (inside the caller's transaction) and return its view."""
+    device_id, device_name, printer = device
+    values = {"office_id": office_id, "ticket_id": ticket_id, "device_id": device_id,
+              "backend": printer["backend"], "state": "queued", "reprint": reprint, "attempts": 1,
+              "content": content, "user_id": actor.user_id, "token_id": actor.token_id, "created_at": now,
+              "updated_at": now}
+    job_id = conn.execute(insert(PrintJob).values(values).returning(PrintJob.id)).scalar_one()
+    job = PrintJob(id=job_id, printed_at=None, error_code=None, **values)
+    return job_view(job, device_name, code, office)
+
+
+def reprint(ctx: Context, actor: Actor, ticket_id: int, device_name: str | None = None) -> dict:
+    """Print a ticket again (staff): on the named printer, else where it was printed, else the office's only one."""
+    with ctx.uow() as uow:
+        session, now = uow.session, ctx.clock()
+        ticket = ticket_by_id(session, ticket_id, actor)
+        device = _reprint_device(session, ticket, device_name)
+        printer = device.printer or {}
+        content = current_content(session, ticket, now, ctx.base_url, printer.get("paper", 80))
+        view = add_job(session.connection(), office_id=ticket.office_id, office=ticket.office.slug,
+                       ticket_id=ticket.id, code=ticket.code,
+                       device=(device.id, device.name, printer), content=content, actor=actor, now=now,
+                       reprint=True)
+        uow.record(ticket.office, "reprint", now, actor, ticket_id=ticket.id, service_id=ticket.service_id,
+                   details={"job": view["id"], "device": device.name}, data={"print": view})
+        return view
+
+
+def _reprint_device(session: Session, ticket: Ticket, name: str | None) -> Device:
+    printers = [d for d in session.scalars(select(Device).where(Device.office_id == ticket.office_id)
+                                           .order_by(Device.id)) if d.printer_backend != "none"]
+    if name is not None:
+        device = next((d for d in session.scalars(select(Device).where(
+            Device.office_id == ticket.office_id, Device.name == name))), None)
+        if device is None:
+            raise NotFound("device", name)
+        if device.printer_backend == "none":
+            raise Conflict(f"device '{name}' has no ticket printer", "no_printer")
+        return device
+    last = session.scalars(select(PrintJob).where(PrintJob.ticket_id == ticket.id)
+                           .order_by(PrintJob.id.desc()).limit(1)).first()
+    if last is not None and last.device.printer_backend != "none":
+        return last.device
+    if len(printers) == 1:
+        return printers[0]
+    if not printers:
+        raise Conflict("this office has no ticket printer", "no_printer")
+    names = ", ".join(d.name for d in printers)
+    raise Invalid(f"this office has several printers; choose one with \"device\" ({names})", "device_required")
+
+
+def retry(ctx: Context, actor: Actor, job_id: int) -> dict:
+    """Queue a failed job again (one attempt more)."""
+    with ctx.uow() as uow:
+        session, now = uow.session, ctx.clock()
+        job = _job(session, job_id, actor)
+        if job.state != "failed":
+            raise Conflict(f"print job {job_id} is {job.state}; only a failed job can be retried", "not_failed")
+        job.state, job.attempts, job.updated_at = "queued", job.attempts + 1, now
+        job.error_code = job.error_message = None
+        session.flush()
+        view = view_of(job)
+        uow.record(job.device.office, "print_retried", now, actor, ticket_id=job.ticket_id,
+                   service_id=job.ticket.service_id, details={"job": job.id, "attempt": job.attempts},
+                   data={"print": view})
+        return view
+
+
+def _job(session: Session, job_id: int, actor: Actor | None) -> PrintJob:
+    job = session.get(PrintJob, job_id)
+    if job is None:
+        raise NotFound("print job", job_id)
+    if actor is not None:
+        require_office(actor, session.get(Office, job.office_id))
+    return job
+
+
+# --- the printer's side: start, finish, device status --------------------------------------------------------
+
+def start(ctx: Context, job_id: int) -> JobWork | None:
+    """Take a queued job for printing; None if it is gone or someone else took it."""
+    with ctx.uow() as uow:
+        session = uow.session
+        taken = session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.state == "queued")
+                                .values(state="printing", updated_at=ctx.clock()).returning(PrintJob.id)).first()
+        if taken is None:
+            return None
+        job = session.get(PrintJob, job_id)
+        device = job.device
+        return JobWork(id=job.id, office=device.office.slug, device_id=device.id, device=device.name,
+                       code=job.ticket.code, content=job.content, printer=device.printer or {},
+                       agent_connected=device.agent_connected)
+
+
+def finish(ctx: Context, job_id: int, error: PrintError | None = None, *, status: str | None = None,
+           detail: str | None = None, late: bool = False, device_id: int | None = None) -> dict | None:
+    """Record a job's outcome and what it says about the printer; None if the job was not (or no longer) printing.
+
+    `late`: an agent's answer may still come after its deadline failed the job. `device_id`: only that device's job.
+    """
+    with ctx.uow() as uow:
+        session, now = uow.session, ctx.clock()
+        allowed = PrintJob.state == "printing"
+        if late:
+            allowed = allowed | ((PrintJob.state == "failed") & (PrintJob.error_code == "agent_timeout"))
+        if device_id is not None:
+            allowed = allowed & (PrintJob.device_id == device_id)
+        values = {"state": "failed" if error else "printed", "updated_at": now,
+                  "error_code": error.code if error else None, "error_message": error.message[:300] if error else None,
+                  "printed_at": None if error else now}
+        done = session.execute(update(PrintJob).where(PrintJob.id == job_id, allowed).values(values)
+                               .returning(PrintJob.id)).first()
+        if done is None:
+            return None
+        job = session.get(PrintJob, job_id)
+        view = view_of(job)
+        actor = Actor(role="kiosk", name=job.device.name, device_id=job.device_id)
+        details = {"job": job.id, "device": job.device.name, "attempt": job.attempts}
+        if error:
+            details["error"] = error.code
+        uow.record(job.device.office, "print_failed" if error else "printed", now, actor, ticket_id=job.ticket_id,
+                   service_id=job.ticket.service_id, details=details, data={"print": view})
+        new_status = status or (_status_after(error) if error else "ok")
+        _set_status(uow, job.device, new_status, detail or (error.message if error else None), now)
+        return view
+
+
+def _status_after(error: PrintError) -> str | None:
+    return STATUS_AFTER_ERROR.get(error.code, "offline")
+
+
+def report_status(ctx: Context, device_id: int, status: str, detail: str | None = None) -> bool:
+    """A printer's status as its agent or a check saw it; an event only when it changed."""
+    if status not in PRINTER_STATES:
+        raise Invalid(f"unknown printer status '{status}' (one of: {', '.join(PRINTER_STATES)})", "invalid_status")
+    with ctx.uow() as uow:
+        device = uow.session.get(Device, device_id)
+        if device is None:
+            raise NotFound("device", device_id)
+        return _set_status(uow, device, status, detail, ctx.clock())
+
+
+def _set_status(uow, device: Device, status: str | None, detail: str | None, now: datetime) -> bool:
+    device.printer_checked_at = now
+    if status is None or (status == device.printer_status and detail == device.printer_detail):
+        return False
+    device.printer_status, device.printer_detail = status, (detail or None) and detail[:300]
+    uow.session.flush()
+    uow.record(device.office, "printer_status", now, Actor(role="kiosk", name=device.name, device_id=device.id),
+               details={"device": device.name, "status": status, "detail": device.printer_detail},
+               data={"device": {"name": device.name, "printer": printer_view(device)}})
+    return True
+
+
+def agent_seen(ctx: Context, device_id: int, *, connected: bool, version: str | None = None) -> dict | None:
+    """The kiosk agent connected or went away; returns its printer settings (None if it has no agent printer)."""
+    with ctx.uow() as uow:
+        device = uow.session.get(Device, device_id)
+        if device is None:
+            return None
+        device.agent_connected, device.last_seen_at = connected, ctx.clock()
+        if version is not None:
+            device.agent_version = version[:32]
+        if not connected and device.printer_backend == "usb":
+            _set_status(uow, device, "offline", "the kiosk agent is not connected", ctx.clock())
+        return dict(device.printer or {}) | {"device": device.name, "office": device.office.slug}
+
+
+def fail_stale(ctx: Context, older_than: timedelta, reason: PrintError) -> list[dict]:
+    """Fail jobs stuck in printing (their worker or agent is gone); each outcome is recorded as usual."""
+    cutoff = ctx.clock() - older_than
+    with ctx.db.read_session() as session:
+        stuck = session.scalars(select(PrintJob.id).where(PrintJob.state == "printing",
+                                                          PrintJob.updated_at < cutoff)).all()
+    return [v for v in (finish(ctx, job_id, reason) for job_id in stuck) if v]
+
+
+# --- reading -------------------------------------------------------------------------------------------------
+
+def get_job(ctx: Context, actor: Actor, job_id: int) -> dict:
+    with ctx.db.read_session() as session:
+        job = _job(session, job_id, actor)
+        return view_of(job)
+
+
+def job_content(ctx: Context, actor: Actor, job_id: int) -> dict:
+    with ctx.db.read_session() as session:
+        return dict(_job(session, job_id, actor).content)
+
+
+def job_printer(ctx: Context, job_id: int) -> dict:
+    """The settings of the printer a job was made for (its width decides the image)."""
+    with ctx.db.read_session() as session:
+        return dict(_job(session, job_id, None).device.printer or {})
+
+
+def ticket_content(ctx: Context, actor: Actor | None, ticket_id: int | None = None, *, token: str | None = None,
+                   paper: int = 80) -> dict:
+    """The ticket as it would print now, by id (staff, kiosks) or by public token (its holder)."""
+    with ctx.db.read_session() as session:
+        if token is not None:
+            ticket = session.scalars(select(Ticket).where(Ticket.public_token == token)).one_or_none()
+            if ticket is None:
+                raise NotFound("ticket", "?")
+        else:
+            ticket = ticket_by_id(session, ticket_id, actor)
+        return current_content(session, ticket, ctx.clock(), ctx.base_url, paper)
+
+
+def latest_job_in(session: Session, ticket_id: int) -> dict | None:
+    job = session.scalars(select(PrintJob).where(PrintJob.ticket_id == ticket_id)
+                          .order_by(PrintJob.id.desc()).limit(1)).first()
+    return view_of(job) if job else None
+
+
+def list_jobs(ctx: Context, actor: Actor, office_slug: str, state: str | None, limit: int) -> list[dict]:
+    with ctx.db.read_session() as session:
+        office = office_by_slug(session, office_slug, actor)
+        query = select(PrintJob).where(PrintJob.office_id == office.id).order_by(PrintJob.id.desc()).limit(limit)
+        if state:
+            query = query.where(PrintJob.state == state)
+        return [view_of(j) for j in session.scalars(query)]
+
+
+def list_devices(ctx: Context, actor: Actor, office_slug: str) -> list[dict]:
+    with ctx.db.read_session() as session:
+        office = office_by_slug(session, office_slug, actor)
+        return [device_view(session, d) for d in session.scalars(
+            select(Device).where(Device.office_id == office.id).order_by(Device.kind, Device.name))]
+
+
+def device_view(session: Session, d: Device) -> dict:
+    printer = printer_view(d)
+    if printer is not None:
+        last = session.scalars(select(PrintJob).where(PrintJob.device_id == d.id)
+                               .order_by(PrintJob.id.desc()).limit(1)).first()
+        printer["last_job"] = view_of(last) if last else None
+    agent = ({"connected": d.agent_connected, "version": d.agent_version}
+             if d.kind == "kiosk" and (d.printer_backend == "usb" or d.agent_version) else None)
+    return {"name": d.name, "kind": d.kind, "last_seen": iso(d.last_seen_at), "agent": agent, "printer": printer}
+
+
+def printers_state(session: Session, office: Office) -> list[dict]:
+    """The office's printers for the counter: status and the last failure, if the last job failed."""
+    out = []
+    for d in session.scalars(select(Device).where(Device.office_id == office.id).order_by(Device.name)):
+        if d.printer_backend == "none":
+            continue
+        last = session.scalars(select(PrintJob).where(PrintJob.device_id == d.id)
+                               .order_by(PrintJob.id.desc()).limit(1)).first()
+        error = None
+        if last is not None and last.state == "failed":
+            error = {"code": last.error_code, "message": last.error_message, "at": iso(last.updated_at),
+                     "ticket": last.ticket.code, "job": last.id}
+        out.append({"device": d.name, "backend": d.printer_backend, "status": d.printer_status,
+                    "detail": d.printer_detail, "checked_at": iso(d.printer_checked_at), "last_error": error})
+    return out
+
+
+def set_printer(ctx: Context, office_slug: str, device_name: str, printer: dict) -> dict:
+    """Configure a device's printer (CLI; the admin UI later)."""
+    with ctx.uow() as uow:
+        office = office_by_slug(uow.session, office_slug)
+        device = uow.session.scalars(select(Device).where(Device.office_id == office.id,
+                                                          Device.name == device_name)).one_or_none()
+        if device is None:
+            raise NotFound("device", device_name)
+        if device.kind != "kiosk" and printer.get("backend", "none") != "none":
+            raise Invalid(f"device '{device_name}' is a {device.kind}; only a kiosk has a ticket printer",
+                          "not_a_kiosk")
+        device.printer = printer
+        device.printer_status, device.printer_detail = "unknown", None
+        return printer
