@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
+from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy import select
 
 from server.auth.tokens import actor_for_token
@@ -21,7 +22,8 @@ STAFF = ("clerk", "supervisor", "admin")
 
 
 def _refuse(code: str, message: str):
-    raise ConnectionRefusedError({"code": code, "message": message})
+    """Refuse a connection; the client gets the reason as `data` (python-socketio's own exception passes it on)."""
+    raise Refused(message, {"code": code, "message": message})
 
 
 def _actor(auth: dict) -> Actor | None:
