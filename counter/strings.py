@@ -27,3 +27,21 @@ def js_strings() -> dict[str, str]:
         "signed_out": _("You are signed out. Reload the page to sign in again."),
         "session_ended": _("The live connection was refused: {message}. Please sign in again."),
     }
+
+
+def printer_strings() -> dict[str, str]:
+    """The texts of printers.js: the printer banner and reprints; {device}, {status}, {code}, {message} filled there."""
+    return {
+        "printer_ok": _("ready"),
+        "printer_paper_low": _("paper running low"),
+        "printer_paper_out": _("out of paper"),
+        "printer_offline": _("offline"),
+        "printer_error": _("error"),
+        "printer_unknown": _("status unknown"),
+        "printer_line": _("Printer {device}: {status}"),
+        "not_printed": _("{code} was not printed"),
+        "reprint_sent": _("Reprint of {code} sent to {device}."),
+        "reprint_printed": _("{code} was printed again on {device}."),
+        "reprint_failed": _("Reprint of {code} failed: {message}"),
+        "no_printer": _("No ticket printer in this office."),
+    }

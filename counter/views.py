@@ -11,7 +11,7 @@ from server.services import queries
 from server.services.errors import ServiceError
 
 from . import bp
-from .strings import js_strings
+from .strings import js_strings, printer_strings
 
 
 def _actor():
@@ -67,6 +67,6 @@ def work(office: str, counter: str):
         abort(404)
     services = [s for s in _read(queries.list_services, office, str(get_locale())) if s["active"]]
     config = {"office": office, "counter": counter, "lang": str(get_locale()),
-              "officeLanguage": offices[office]["language"], "strings": js_strings()}
+              "officeLanguage": offices[office]["language"], "strings": js_strings() | printer_strings()}
     return render_template("counter/work.html", office=offices[office], counter=me, services=services,
                            counters=[c for c in counters if c["slug"] != counter], config=config)

@@ -14,6 +14,16 @@ def kiosk_strings() -> dict:
         "busy": _("One moment, please …"),
         "reasons": refusal_reasons(),
         "refused": _("We cannot give you a ticket for this service."),
+        "print": print_strings(),
+    }
+
+
+def print_strings() -> dict:
+    """What the ticket screen says about printing the ticket on it."""
+    return {
+        "pending": _("Your ticket is being printed …"),
+        "printed": _("Please take your ticket."),
+        "failed": _("The printer is not working. Please note your number or take a photo of the QR code."),
     }
 
 

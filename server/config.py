@@ -171,6 +171,8 @@ class ServerConfig(_Strict):
     default_language: str = "de"
     timezone: str = "Europe/Berlin"
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    # How often the server asks its network printers for their status between jobs (0: only when printing).
+    printer_check_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
 

@@ -42,8 +42,10 @@ def settle_garbage_collector() -> None:
 
 def serve(app, host: str, port: int, *, access_log: bool = False) -> None:
     """Serve until SIGINT or SIGTERM, then stop accepting and let running requests finish."""
+    spooler = app.extensions["civicqueue_spooler"]
     with app.app_context():
-        app.extensions["civicqueue_spooler"].recover()
+        spooler.recover()
+    spooler.watch_printers(app.config["QMS_SETTINGS"].server.printer_check_seconds)
     settle_garbage_collector()
     server = pywsgi.WSGIServer((host, port), without_websocket_compression(app), handler_class=NoDelayHandler,
                                log=logging.getLogger("access") if access_log else None,

@@ -63,6 +63,24 @@ def status(device) -> str:
     return "ok"
 
 
+def probe(printer: dict) -> tuple[str, str | None]:
+    """A network printer's status between jobs: (status, detail), without printing anything."""
+    where, timeout = f"{printer['host']}:{printer.get('port', 9100)}", printer.get("timeout", 5.0)
+    device = Network(printer["host"], printer.get("port", 9100), timeout=timeout)
+    try:
+        device.open()
+    except DeviceNotFoundError as exc:
+        return "offline", _connect_error(exc.__context__, where, timeout).message
+    try:
+        return status(device), None
+    except TimeoutError:
+        return "offline", f"printer {where} did not answer its status query within {timeout:g} s"
+    except OSError as exc:
+        return "offline", f"printer {where} dropped the connection: {_reason(exc)}"
+    finally:
+        _close(device)
+
+
 def _check(state: str, where: str, printed: bool = False) -> None:
     if state == "paper_out":
         raise PrintError("paper_out", f"printer {where} is out of paper" + (" (the ticket may be cut off)"

@@ -17,7 +17,7 @@ from server.realtime import agents, socketio
 from server.services import printing
 from server.services.printing import JobWork, PrintError
 
-from .backends import send
+from .backends import probe, send
 from .content import ticket_content
 from .escpos_job import build_job, image_width
 from .ticket_image import render_ticket
@@ -117,6 +117,29 @@ class Spooler:
             printing.finish(self.app.extensions["civicqueue"], job_id,
                             PrintError("agent_timeout", f"the printer agent of kiosk '{device}' did not answer "
                                                         f"within {seconds:g} s"))
+
+    def watch_printers(self, every: float) -> None:
+        """Ask idle network printers for their status now and then, so staff see paper out before a citizen does."""
+        if every > 0:
+            socketio.start_background_task(self._watch, every)
+
+    def _watch(self, every: float) -> None:
+        while True:
+            socketio.sleep(every)
+            try:
+                with self.app.app_context():
+                    self.check_printers()
+            except Exception:  # a database hiccup must not end the watch
+                log.exception("checking the printers failed")
+
+    def check_printers(self) -> None:
+        ctx = self.app.extensions["civicqueue"]
+        for device_id, office, name, printer in printing.network_printers(ctx):
+            q = self._queues.get((office, name))
+            if q is not None and not q.empty():
+                continue  # printing right now tells us more than a probe would
+            state, detail = probe(printer)
+            printing.report_status(ctx, device_id, state, detail)
 
     def recover(self) -> None:
         """At start-up: jobs a previous process left unfinished are failed, so they show up for staff."""

@@ -105,22 +105,23 @@ class KioskNamespace(OfficeNamespace):
         actor = _actor(auth)
         if actor is None or actor.role != "kiosk" or actor.device_id is None:
             _refuse("unauthorized", "a printer agent needs the device token of a kiosk")
-        ctx = current_app.extensions["civicqueue"]
-        config = printing.agent_seen(ctx, actor.device_id, connected=True, version=str(auth.get("agent"))[:32])
+        seen = printing.agent_connected(current_app.extensions["civicqueue"], actor.device_id,
+                                        str(auth.get("agent"))[:32])
+        if seen is None:
+            _refuse("device_not_found", "this kiosk no longer exists")
         join_room(agent_room(actor.device_id))
-        _agents[request.sid] = actor.device_id
-        emit("agent_config", {"device": config.pop("device"), "office": config.pop("office"), "printer": config})
+        _agents[request.sid] = (actor.device_id, seen["since"])
+        emit("agent_config", {"device": seen["device"], "office": seen["office"], "printer": seen["printer"]})
 
     def on_disconnect(self, reason=None):
-        device_id = _agents.pop(request.sid, None)
-        if device_id is None:
+        agent = _agents.pop(request.sid, None)
+        if agent is None:
             return super().on_disconnect(reason)
-        if device_id not in _agents.values():  # its last connection in this process
-            printing.agent_seen(current_app.extensions["civicqueue"], device_id, connected=False)
+        printing.agent_disconnected(current_app.extensions["civicqueue"], *agent)
 
     def on_print_result(self, data=None):
         """An agent's outcome of one job; acknowledged once recorded, so the agent can forget it."""
-        device_id = _agents.get(request.sid)
+        device_id = _agents.get(request.sid, (None,))[0]
         if device_id is None:
             return {"ok": False, "error": "only a printer agent reports print results"}
         if not isinstance(data, dict) or not isinstance(data.get("job"), int) or not isinstance(data.get("ok"), bool):
@@ -131,7 +132,7 @@ class KioskNamespace(OfficeNamespace):
 
     def on_printer_status(self, data=None):
         """An agent's view of its printer: ok, paper_low, paper_out, offline or error."""
-        device_id = _agents.get(request.sid)
+        device_id = _agents.get(request.sid, (None,))[0]
         status = data.get("status") if isinstance(data, dict) else None
         if device_id is None or status not in printing.PRINTER_STATES:
             return {"ok": False, "error": f"expected {{\"status\": one of {', '.join(printing.PRINTER_STATES)}}}"}
@@ -141,7 +142,7 @@ class KioskNamespace(OfficeNamespace):
         return {"ok": True}
 
 
-_agents: dict[str, int] = {}  # sid -> kiosk device id, for the agents connected to this process
+_agents: dict[str, tuple] = {}  # sid -> (kiosk device id, connected since), agents connected to this process
 
 
 def _print_error(raw) -> printing.PrintError:

@@ -274,18 +274,29 @@ def _set_status(uow, device: Device, status: str | None, detail: str | None, now
     return True
 
 
-def agent_seen(ctx: Context, device_id: int, *, connected: bool, version: str | None = None) -> dict | None:
-    """The kiosk agent connected or went away; returns its printer settings (None if it has no agent printer)."""
+def agent_connected(ctx: Context, device_id: int, version: str) -> dict | None:
+    """A kiosk's agent connected: its printer settings for `agent_config`, and the moment that marks this
+    connection (`since`); None if the device is gone."""
     with ctx.uow() as uow:
         device = uow.session.get(Device, device_id)
         if device is None:
             return None
-        device.agent_connected, device.last_seen_at = connected, ctx.clock()
-        if version is not None:
-            device.agent_version = version[:32]
-        if not connected and device.printer_backend == "usb":
+        now = ctx.clock()
+        device.agent_connected, device.last_seen_at, device.agent_version = True, now, version[:32]
+        return {"printer": dict(device.printer or {}), "device": device.name, "office": device.office.slug,
+                "since": now}
+
+
+def agent_disconnected(ctx: Context, device_id: int, since: datetime) -> None:
+    """The agent's connection from `since` ended. If the agent has connected again since (to any server
+    process), that newer connection stands and nothing changes."""
+    with ctx.uow() as uow:
+        device = uow.session.get(Device, device_id)
+        if device is None or device.last_seen_at != since:
+            return
+        device.agent_connected, device.last_seen_at = False, ctx.clock()
+        if device.printer_backend == "usb":
             _set_status(uow, device, "offline", "the kiosk agent is not connected", ctx.clock())
-        return dict(device.printer or {}) | {"device": device.name, "office": device.office.slug}
 
 
 def fail_stale(ctx: Context, older_than: timedelta, reason: PrintError) -> list[dict]:
@@ -377,6 +388,13 @@ def printers_state(session: Session, office: Office) -> list[dict]:
         out.append({"device": d.name, "backend": d.printer_backend, "status": d.printer_status,
                     "detail": d.printer_detail, "checked_at": iso(d.printer_checked_at), "last_error": error})
     return out
+
+
+def network_printers(ctx: Context) -> list[tuple[int, str, str, dict]]:
+    """(device id, office slug, device name, settings) of every network printer that answers status queries."""
+    with ctx.db.read_session() as session:
+        return [(d.id, d.office.slug, d.name, dict(d.printer)) for d in session.scalars(select(Device))
+                if d.printer_backend == "network" and d.printer.get("status", True)]
 
 
 def set_printer(ctx: Context, office_slug: str, device_name: str, printer: dict) -> dict:

@@ -219,3 +219,21 @@ def test_the_counter_state_lists_printers_with_their_last_failure(app, api, sqli
     [entry] = state["printers"]
     assert entry["device"] == KIOSK and entry["status"] == "paper_out"
     assert entry["last_error"]["code"] == "paper_out" and entry["last_error"]["ticket"] == job["ticket"]["code"]
+
+
+def test_idle_printers_are_checked_so_staff_see_a_fault_before_a_citizen_does(api, sqlite_ctx, spooler, printer):
+    use_printer(sqlite_ctx, printer)
+
+    def status() -> tuple[str, str | None]:
+        [device] = [d for d in api.get("/offices/mitte/devices", "clerk").get_json() if d["name"] == KIOSK]
+        return device["printer"]["status"], device["printer"]["detail"]
+
+    for mode, expected in [("paper_out", "paper_out"), ("paper_low", "paper_low"), ("refuse", "offline"),
+                           ("ok", "ok")]:
+        printer.mode = mode
+        spooler.check_printers()
+        assert status()[0] == expected, mode
+    printer.mode = "refuse"
+    spooler.check_printers()
+    assert "refused" in status()[1]
+    assert printer.jobs == []  # checking prints nothing

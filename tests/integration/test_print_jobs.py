@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server.auth.tokens import actor_for_token, create_token
-from server.db.models import Event, PrintJob, Ticket
+from server.db.models import Device, Event, PrintJob, Ticket
 from server.services import printing
 from server.services.issuing import issue_ticket
 from server.services.printing import PrintError
@@ -108,3 +108,17 @@ def test_printer_status_changes_are_recorded_once(ctx):
     with ctx.db.read_session() as session:
         kinds = session.scalars(select(Event.details).where(Event.kind == "printer_status")).all()
     assert [d["status"] for d in kinds] == ["paper_low", "ok"]
+
+
+def test_an_agent_that_reconnected_elsewhere_is_not_marked_gone_by_its_old_connection(ctx, clock):
+    actor = kiosk(ctx, {"backend": "usb", "paper": 80, "timeout": 1.0})
+    first = printing.agent_connected(ctx, actor.device_id, "1.0")
+    clock.advance(seconds=1)
+    second = printing.agent_connected(ctx, actor.device_id, "1.0")  # e.g. to another server process
+    printing.agent_disconnected(ctx, actor.device_id, first["since"])
+    with ctx.db.read_session() as session:
+        assert session.get(Device, actor.device_id).agent_connected is True
+    printing.agent_disconnected(ctx, actor.device_id, second["since"])
+    with ctx.db.read_session() as session:
+        device = session.get(Device, actor.device_id)
+        assert device.agent_connected is False and device.printer_status == "offline"

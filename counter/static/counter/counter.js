@@ -2,6 +2,7 @@
 import { api } from "/static/js/api.js";
 import { connectLive } from "/static/js/live.js";
 import { bindShortcuts, bindTransferDialog } from "./keys.js";
+import { printerBanner, reprintTracker } from "./printers.js";
 import { derive, fill, render, tick } from "./view.js";
 
 const config = JSON.parse(document.getElementById("counter-config").textContent);
@@ -10,6 +11,7 @@ const model = { state: null, minSeq: 0, busy: false, connection: "connecting", r
 const counterPath = `/offices/${encodeURIComponent(config.office)}/counters/${encodeURIComponent(config.counter)}`;
 const errorBox = document.getElementById("error");
 const statusBox = document.getElementById("status");
+const renderPrinters = printerBanner(document.getElementById("printers"), T);
 
 const post = (path, body) => api("POST", path, body);
 const REQUESTS = {
@@ -17,6 +19,7 @@ const REQUESTS = {
   "call-back": (_t, extra) => post(`${counterPath}/call`, { ticket: extra.ticket }),
   requeue: (t) => post(`/tickets/${t.id}/requeue`, { position: "back" }),
   transfer: (t, extra) => post(`/tickets/${t.id}/transfer`, extra),
+  reprint: (t) => post(`/tickets/${t.id}/reprint`),
   open: () => post(`${counterPath}/open`),
   pause: () => post(`${counterPath}/pause`),
   close: () => post(`${counterPath}/close`),
@@ -30,6 +33,7 @@ function request(name, ticket, extra) {
 
 function update() {
   render(model, config);
+  renderPrinters(model.state?.printers);
 }
 
 function say(text) {
@@ -46,9 +50,19 @@ function mergeCounter(counter) {
   model.state.counters = model.state.counters.map((c) => (c.slug === counter.slug ? { ...c, ...counter } : c));
 }
 
+const reprints = reprintTracker((job) => {
+  const values = { code: job.ticket.code, device: job.device, message: job.error?.message ?? "" };
+  if (job.state === "printed") return say(fill(T.reprint_printed, values));
+  errorBox.textContent = fill(T.reprint_failed, values);
+});
+
 function succeeded(name, label, result) {
   errorBox.textContent = "";
   if (result.status === 204) return say(T.none_waiting);
+  if (name === "reprint") {
+    say(fill(T.reprint_sent, { code: result.data.ticket.code, device: result.data.device }));
+    return reprints.sent(result.data);
+  }
   if (COUNTER_ACTIONS.has(name)) {
     mergeCounter(result.data);
     return say(fill(T.counter_msg, { state: T[`state_${result.data.state}`] ?? result.data.state }));
@@ -58,11 +72,12 @@ function succeeded(name, label, result) {
   say(fill(called ? T.called_msg : T.done_msg, { code: result.data.code, action: label }));
 }
 
-function failed(label, result) {
-  const message = result.status === 0 ? T.network_error
-    : result.status === 401 ? T.signed_out : result.error?.message ?? String(result.status);
+function failed(name, label, result) {
+  const message = result.status === 0 ? T.network_error : result.status === 401 ? T.signed_out
+    : result.error?.code === "no_printer" ? T.no_printer : result.error?.message ?? String(result.status);
   errorBox.textContent = fill(T.error_msg, { action: label, message });
   say("");
+  if (name === "reprint") return; // nothing on the page depends on it: no resync needed
   model.resyncing = true;
   socket.emit("resync"); // never stay in a wrong state: start over from the server's snapshot
 }
@@ -79,7 +94,7 @@ async function perform(name, label, extra = {}) {
     model.minSeq = Math.max(model.minSeq, seqBefore + 1); // older pushed states lack this change
     succeeded(name, label, result);
   } else {
-    failed(label, result);
+    failed(name, label, result);
   }
   update();
 }
@@ -99,6 +114,7 @@ const socket = connectLive("/counter", {
     model.resyncing = false;
   },
   onState: (state) => accept(state, false),
+  onDelta: (_name, delta) => { if (delta.print) reprints.outcome(delta.print); },
   onConnection: (status, err) => {
     model.connection = status === "connected" ? "live" : "offline";
     if (status === "error" && err?.data?.message) {

@@ -1,7 +1,7 @@
 // Rendering of the counter page from the /counter state: current ticket, buttons, queue, parked tickets.
 const $ = (id) => document.getElementById(id);
 const RULES = { recall: ["called"], start: ["called"], "no-show": ["called"], requeue: ["called"],
-  transfer: ["called", "serving"], finish: ["serving"], park: ["serving"] };
+  transfer: ["called", "serving"], finish: ["serving"], park: ["serving"], reprint: ["called", "serving"] };
 
 export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, key) => values[key] ?? m);
 

@@ -1,7 +1,8 @@
 // The touch kiosk: live services from /kiosk, one tap makes one ticket (idempotent by request_id),
-// the ticket screen with its QR code, and an out-of-order screen while the server is unreachable.
+// the ticket screen with its QR code and print status, and an out-of-order screen while the server is unreachable.
 import { api } from "/static/js/api.js";
 import { connectLive } from "/static/js/live.js";
+import { printStatus } from "./printing.js";
 import { fill, renderServices } from "./services.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +13,7 @@ const GRACE_MS = 800; // touches right after a screen appears are the rest of a 
 const IDLE_SECONDS = 60; // back to the default language when nobody touches the start screen
 const OFFLINE_DELAY_MS = 1200; // a short blip of the connection does not close the kiosk
 const LOST_PAUSE_MS = 3000; // after a failed request the notice stays at least this long
+const FAILED_SECONDS = 60; // after a print failure, time to write the number down (again after each touch)
 
 let state = data.state;
 let busy = false;
@@ -41,13 +43,26 @@ function show(screen) {
   shownAt = performance.now();
 }
 
+const returnSeconds = () => Number($("main").dataset.return) || 20;
+
 function armReturn(seconds) {
   clearTimeout(returnTimer);
   returnTimer = setTimeout(goStart, seconds * 1000);
 }
 
+/** The ticket screen stays while its ticket prints, and longer after a failure. */
+function onPrintPhase(phase) {
+  if (document.body.dataset.screen !== "ticket") return;
+  if (phase === "pending") clearTimeout(returnTimer); // the outcome (or its absence) decides
+  else armReturn(phase === "failed" ? Math.max(FAILED_SECONDS, returnSeconds()) : returnSeconds());
+}
+
+const printing = printStatus({ strings: S.print, screen: $("ticket"), status: $("print-status"),
+  alert: $("print-alert"), retry: $("print-retry"), title: $("ticket-title") }, onPrintPhase);
+
 function goStart() {
   clearTimeout(returnTimer);
+  printing.clear();
   if (data.lang !== data.defaultLang && online) {
     location.assign(data.startUrl); // the default language is a fresh page; the cookie keeps the pairing
     return;
@@ -92,7 +107,7 @@ function showTicket(ticket) {
   $("ticket-qr").src = `/t/${encodeURIComponent(token)}/qr.svg`;
   show("ticket");
   $("ticket-title").focus();
-  armReturn(Number($("main").dataset.return) || 20);
+  printing.track(ticket.print ?? null);
 }
 
 function showRefusal(slug, error) {
@@ -102,7 +117,7 @@ function showRefusal(slug, error) {
   $("refusal-reason").textContent = S.reasons[code];
   show("refusal");
   $("refusal-title").focus();
-  armReturn(Math.min(Number($("main").dataset.return) || 20, 10));
+  armReturn(Math.min(returnSeconds(), 10));
 }
 
 function setOnline(value) {
@@ -132,8 +147,17 @@ function onState(next) {
   render();
 }
 
+function onDelta(_name, delta) {
+  if (delta.print) printing.outcome(delta.print);
+}
+
 function onInteraction() {
   const screen = document.body.dataset.screen;
+  const phase = printing.phase();
+  if (screen === "ticket" && (phase === "pending" || phase === "failed")) { // leave only by "Done"
+    if (phase === "failed") armReturn(Math.max(FAILED_SECONDS, returnSeconds())); // still reading or writing
+    return;
+  }
   if (screen !== "start" && performance.now() - shownAt > GRACE_MS) goStart();
   else if (screen === "start" && data.lang !== data.defaultLang) armReturn(IDLE_SECONDS);
 }
@@ -146,4 +170,8 @@ $("refusal-done").addEventListener("click", afterGrace);
 show("start");
 render();
 if (data.lang !== data.defaultLang) armReturn(IDLE_SECONDS);
-const socket = connectLive("/kiosk", { auth: { office: data.office }, onSnapshot: onState, onState, onConnection });
+const onSnapshot = (snap) => {
+  onState(snap);
+  if (printing.phase() === "pending") printing.recheck(); // an outcome may have gone by while away
+};
+const socket = connectLive("/kiosk", { auth: { office: data.office }, onSnapshot, onState, onDelta, onConnection });
