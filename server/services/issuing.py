@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.db.models import Counter, CounterService, DailySequence, Office, Service, Ticket
+from server.db.models import Counter, CounterService, DailySequence, Device, Office, Service, Ticket
 from server.queue import ACTIVE_STATES, DailyCapReached, NumberRangeExhausted
 from server.queue.estimate import estimate_wait
 from server.queue.numbering import NumberRange, format_code, number_for, service_day
@@ -64,10 +64,11 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
     with ctx.uow() as uow:
         session, now = uow.session, ctx.clock()
         conn = session.connection()
-        row = conn.execute(_OFFICE_AND_SERVICE, {"office": office_slug, "service": service_slug}).one_or_none()
+        keys = {"office": office_slug, "service": service_slug, "device": actor.device_id}
+        row = conn.execute(_OFFICE_AND_SERVICE, keys).one_or_none()
         if row is None:
             office, service = office_and_service(session, office_slug, service_slug, actor)  # names what is missing
-            row = conn.execute(_OFFICE_AND_SERVICE, {"office": office.slug, "service": service.slug}).one()
+            row = conn.execute(_OFFICE_AND_SERVICE, keys | {"office": office.slug, "service": service.slug}).one()
         if not actor.covers(row.office_id):
             require_office(actor, session.get(Office, row.office_id))
         _check_open(row)
@@ -100,7 +101,10 @@ _OFFICE_AND_SERVICE = (
            Office.timezone, Office.language, Office.issuing.label("office_issuing"),
            Service.id.label("service_id"), Service.slug.label("service_slug"), Service.names, Service.prefix,
            Service.range_start, Service.range_end, Service.daily_cap, Service.service_minutes, Service.active,
-           Service.issuing.label("service_issuing"))
+           Service.issuing.label("service_issuing"),
+           # The issuing kiosk's printer, in the same round trip (NULL for everyone else).
+           select(Device.name).where(Device.id == bindparam("device")).scalar_subquery().label("device_name"),
+           select(Device.printer).where(Device.id == bindparam("device")).scalar_subquery().label("printer"))
     .join(Service, Service.office_id == Office.id)
     .where(Office.slug == bindparam("office"), Service.slug == bindparam("service"))
 )
@@ -141,9 +145,9 @@ def new_ticket_view(row, ticket_id: int, code: str, token: str, lang: str | None
 
 def _print_job(conn, actor: Actor, row, view: dict, now) -> dict | None:
     """A kiosk with a printer gets a queued print job in the ticket's own transaction (printed after commit)."""
-    device = printing.printer_of(conn, actor.device_id)
-    if device is None:
+    if not row.printer or row.printer.get("backend", "none") == "none":
         return None
+    device = (actor.device_id, row.device_name, row.printer)
     content = printing.content_of(
         office_name=row.office_name, names=row.names, office_language=row.language, timezone=row.timezone,
         lang=view["lang"], code=view["code"], created_at=view["created_at"], people_ahead=view["people_ahead"],

@@ -108,16 +108,6 @@ def current_content(session: Session, ticket: Ticket, now: datetime, base_url: s
 
 # --- making jobs ---------------------------------------------------------------------------------------------
 
-def printer_of(conn, device_id: int | None) -> tuple[int, str, dict] | None:
-    """The (device id, name, printer settings) of a kiosk that prints, or None."""
-    if device_id is None:
-        return None
-    row = conn.execute(select(Device.id, Device.name, Device.printer).where(Device.id == device_id)).one_or_none()
-    if row is None or not row.printer or row.printer.get("backend", "none") == "none":
-        return None
-    return row.id, row.name, row.printer
-
-
 def add_job(conn, *, office_id: int, office: str, ticket_id: int, code: str, device: tuple[int, str, dict],
             content: dict, actor: Actor, now: datetime, reprint: bool = False) -> dict:
     """Insert a queued job (inside the caller's transaction) and return its view."""
