@@ -234,7 +234,7 @@ def _usb_id(value: str | None) -> int | None:
 @click.option("--office", required=True, help="Office slug.")
 def printer_list(office):
     """Show each device's printer and its last known status."""
-    from server.services.printing import list_devices
+    from server.services.print_reads import list_devices
     from server.services.uow import SYSTEM
 
     try:

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from server.auth import roles
 from server.printing.preview import ticket_png
-from server.services import printing
+from server.services import print_reads, printing
 from server.services.errors import Invalid, NotFound
 
 from . import api
@@ -39,7 +39,7 @@ def spooler():
 @requires(*roles.PRINT_JOBS)
 def print_job(job_id: int):
     """A print job's state, and why it failed."""
-    return jsonify(printing.get_job(context(), current_actor(), _id(job_id, "print job")))
+    return jsonify(print_reads.get_job(context(), current_actor(), _id(job_id, "print job")))
 
 
 @api.post("/print-jobs/<int:job_id>/retry")
@@ -56,8 +56,8 @@ def retry_print_job(job_id: int):
 def print_job_image(job_id: int):
     """The exact image this job prints."""
     ctx = context()
-    facts = printing.job_content(ctx, current_actor(), _id(job_id, "print job"))
-    printer = printing.job_printer(ctx, job_id)
+    facts = print_reads.job_content(ctx, current_actor(), _id(job_id, "print job"))
+    printer = print_reads.job_printer(ctx, job_id)
     return Response(ticket_png(facts, printer), mimetype="image/png", headers=PNG_HEADERS)
 
 
@@ -76,7 +76,7 @@ def reprint(ticket_id: int):
 def ticket_image(ticket_id: int):
     """The ticket as it would print now, on an 80 mm (default) or 58 mm roll."""
     paper = _paper()
-    facts = printing.ticket_content(context(), current_actor(), _id(ticket_id, "ticket"), paper=paper)
+    facts = print_reads.ticket_content(context(), current_actor(), _id(ticket_id, "ticket"), paper=paper)
     return Response(ticket_png(facts), mimetype="image/png", headers=PNG_HEADERS)
 
 
@@ -91,7 +91,7 @@ def _paper() -> int:
 @requires(*roles.READ_DEVICES)
 def devices(office: str):
     """The office's kiosks and displays, with their agent and printer status."""
-    return jsonify(printing.list_devices(context(), current_actor(), office))
+    return jsonify(print_reads.list_devices(context(), current_actor(), office))
 
 
 @api.get("/offices/<office>/print-jobs")
@@ -104,4 +104,4 @@ def print_jobs(office: str):
     limit = request.args.get("limit", 50, type=int)
     if not 1 <= limit <= 500:
         raise Invalid("'limit' must be between 1 and 500", "invalid_limit")
-    return jsonify({"jobs": printing.list_jobs(context(), current_actor(), office, state, limit)})
+    return jsonify({"jobs": print_reads.list_jobs(context(), current_actor(), office, state, limit)})

@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 
 from server.realtime import agents, socketio
-from server.services import printing
+from server.services import print_reads, printing
 from server.services.printing import JobWork, PrintError
 
 from .backends import probe, send
@@ -134,7 +134,7 @@ class Spooler:
 
     def check_printers(self) -> None:
         ctx = self.app.extensions["civicqueue"]
-        for device_id, office, name, printer in printing.network_printers(ctx):
+        for device_id, office, name, printer in print_reads.network_printers(ctx):
             q = self._queues.get((office, name))
             if q is not None and not q.empty():
                 continue  # printing right now tells us more than a probe would

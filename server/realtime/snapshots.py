@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server.db.models import Counter, Event, Office, Ticket
 from server.queue.numbering import service_day
 from server.queue.policy import CounterServices, Policy, rank
-from server.services.printing import printers_state
+from server.services.print_reads import printers_state
 from server.services.queries import office_queue_in, ticket_status_in
 from server.services.views import counter_view, iso, service_view, waiting_candidates
 

@@ -16,7 +16,7 @@ from server.queue import ACTIVE_STATES, DailyCapReached, NumberRangeExhausted
 from server.queue.estimate import estimate_wait
 from server.queue.numbering import NumberRange, format_code, number_for, service_day
 
-from . import printing
+from . import print_reads, printing
 from .context import Context
 from .errors import Conflict, Invalid
 from .lookup import office_and_service, office_by_slug, require_office, service_by_slug
@@ -56,7 +56,7 @@ def _by_request_id(ctx: Context, actor: Actor, office_slug: str, request_id: str
         ).one_or_none()
         if t is None:
             return None
-        return ticket_view(session, t, ctx.clock(), ctx.base_url) | {"print": printing.latest_job_in(session, t.id)}
+        return ticket_view(session, t, ctx.clock(), ctx.base_url) | {"print": print_reads.latest_job_in(session, t.id)}
 
 
 def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_class) -> dict:
@@ -148,7 +148,7 @@ def _print_job(conn, actor: Actor, row, view: dict, now) -> dict | None:
     if not row.printer or row.printer.get("backend", "none") == "none":
         return None
     device = (actor.device_id, row.device_name, row.printer)
-    content = printing.content_of(
+    content = print_reads.content_of(
         office_name=row.office_name, names=row.names, office_language=row.language, timezone=row.timezone,
         lang=view["lang"], code=view["code"], created_at=view["created_at"], people_ahead=view["people_ahead"],
         estimate=view["estimate"], status_url=view["status_url"], paper=device[2].get("paper", 80))

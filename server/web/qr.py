@@ -41,11 +41,11 @@ def ticket_image(token: str):
     """The ticket as printed (80 mm), for its holder: the link is the secret, as for the status page."""
     from server.api.context import context
     from server.printing.preview import ticket_png
-    from server.services import printing
+    from server.services import print_reads
     from server.services.errors import NotFound
 
     try:
-        facts = printing.ticket_content(context(), None, token=token)
+        facts = print_reads.ticket_content(context(), None, token=token)
     except NotFound:
         abort(404)
     return Response(ticket_png(facts), mimetype="image/png", headers={"Cache-Control": "private, no-cache"})
