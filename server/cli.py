@@ -141,6 +141,23 @@ def user_add(name: str, role: str, offices: tuple[str, ...]):
     click.echo(f"user {name} ({role}) added", err=True)
 
 
+@user.command("passwd")
+@click.argument("name")
+def user_passwd(name: str):
+    """Set a user's password (read from standard input) and end all of the user's sessions."""
+    from server.auth import sessions
+    from server.auth.users import set_password
+
+    password = _read_password()
+    ctx = Context(db=_ready_database())
+    try:
+        user_id = set_password(ctx, name, password)
+    except ServiceError as exc:
+        _fail(exc.message)
+    ended = sessions.end_all(ctx, user_id)
+    click.echo(f"password of {name} changed; {ended} session(s) ended", err=True)
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -171,6 +171,8 @@ class ServerConfig(_Strict):
     default_language: str = "de"
     timezone: str = "Europe/Berlin"
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    # Failed staff sign-ins allowed per address (Flask-Limiter notation); successful ones never count.
+    login_limit: Annotated[str, Field(pattern=r"^\d+ ?(/|per) ?\w+( ?[;,] ?\d+ ?(/|per) ?\w+)*$")] = "5/minute;30/hour"
     # How often the server asks its network printers for their status between jobs (0: only when printing).
     printer_check_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
 

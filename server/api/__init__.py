@@ -4,4 +4,4 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import errors, print_routes, routes  # noqa: E402,F401  (register handlers and routes on the blueprint)
+from . import audit_hook, audit_routes, errors, print_routes, routes  # noqa: E402,F401  (each registers itself on api)

@@ -117,6 +117,7 @@ def _paths() -> dict:
                        params=("from", "to"), errors=(404, 422)),
         },
         **_printing_paths(),
+        **_audit_paths(),
     }
 
 
@@ -151,6 +152,32 @@ def _printing_paths() -> dict:
     }
 
 
+def _audit_paths() -> dict:
+    def query(name: str, schema: dict, description: str) -> dict:
+        return {"name": name, "in": "query", "schema": schema, "description": description}
+
+    utc_day = {"type": "string", "format": "date"}
+    params = [
+        query("office", {"type": "string"}, "Only this office's entries (a supervisor: one of theirs)"),
+        query("user", {"type": "string"}, "Only this actor (a staff user's or an API token's name)"),
+        query("action", {"type": "string", "pattern": "^[a-z0-9_.]{1,64}$"},
+              "Action name or its start: 'ticket.' matches every ticket action"),
+        query("from", utc_day, "First day, UTC, inclusive"),
+        query("to", utc_day, "Last day, UTC, inclusive"),
+        query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "Entries per page"),
+        query("before", {"type": "integer", "minimum": 1}, "Entries older than this id (next_before of the "
+              "previous page)"),
+    ]
+    page = {"type": "object", "required": ["entries", "next_before"], "properties": {
+        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}},
+        "next_before": {"type": ["integer", "null"]}}}
+    ok = {"200": {"description": "Entries, newest first; CSV (at, actor, role, office, action, target, ip, "
+                                 "details as JSON) with Accept: text/csv",
+                  "content": {"application/json": {"schema": page}, "text/csv": {"schema": {"type": "string"}}}}}
+    return {"/audit": {"get": _op("The audit log: staff and admin actions", "supervisor (own offices), admin", ok,
+                                  errors=(404, 422)) | {"parameters": params}}}
+
+
 def _schemas() -> dict:
     schemas = {}
     for model in (TicketIn, TransferIn, RequeueIn, CallTicketIn, ServiceIn, CounterIn):
@@ -183,6 +210,15 @@ def _schemas() -> dict:
             "code": {"type": "string"}, "message": {"type": "string"}}}]},
         "attempts": {"type": "integer"}, "reprint": {"type": "boolean"}, "created_at": nullable_time,
         "updated_at": nullable_time, "printed_at": nullable_time}}
+    schemas["AuditEntry"] = {"type": "object", "required": [
+        "id", "at", "actor", "role", "office", "action", "target", "ip", "details"], "properties": {
+        "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+        "actor": {"type": "string"}, "role": {"type": "string"}, "office": {"type": ["string", "null"]},
+        "action": {"type": "string", "examples": ["ticket.finish", "counter.open", "login"]},
+        "target": {"type": ["string", "null"], "examples": ["mitte/schalter-1", "ticket 42"]},
+        "ip": {"type": ["string", "null"]},
+        "details": {"type": "object", "description": "status (the HTTP status of the request) and its short, "
+                                                     "safe fields"}}}
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}

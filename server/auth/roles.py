@@ -17,3 +17,4 @@ CONFIGURE = ("admin",)
 PRINT_JOBS = ("kiosk", "clerk", "supervisor", "admin")  # a kiosk follows and retries its own office's jobs
 REPRINT = ("clerk", "supervisor", "admin")
 READ_DEVICES = ("clerk", "supervisor", "admin")
+READ_AUDIT = ("supervisor", "admin")  # supervisors: their offices' entries and their own

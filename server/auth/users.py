@@ -41,6 +41,18 @@ def add_user(ctx: Context, name: str, role: str, password: str, office_slugs: li
         return user.id
 
 
+def set_password(ctx: Context, name: str, password: str) -> int:
+    """Give a user a new password (the CLI, or the user after checking the old one); returns the user's id."""
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"the password needs at least {MIN_PASSWORD} characters", "weak_password")
+    with ctx.uow() as uow:
+        user = uow.session.scalars(select(User).where(User.name == name)).one_or_none()
+        if user is None:
+            raise NotFound("user", name)
+        user.password_hash = _hasher.hash(password)
+        return user.id
+
+
 def check_password(user: User, password: str) -> bool:
     try:
         return _hasher.verify(user.password_hash, password)

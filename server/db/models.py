@@ -305,3 +305,40 @@ class PrintJob(Base):
 
     ticket: Mapped[Ticket] = relationship()
     device: Mapped[Device] = relationship()
+
+
+class StaffSession(Base):
+    """A signed-in browser: the session cookie names one row, so signing out ends it for good (a copied cookie
+    is worthless afterwards) and staff sessions can be listed and ended."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the random id in the cookie
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class AuditEntry(Base):
+    """Who did what, when and from where: every staff and admin action, append-only like the event log."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_office_at", "office_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    actor: Mapped[str] = mapped_column(String(100))  # the name at the time (a user or token may be renamed)
+    role: Mapped[str] = mapped_column(String(16))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "login", "login_failed", "ticket.finish", "printer.set"
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ip: Mapped[str | None] = mapped_column(String(45))

@@ -25,7 +25,9 @@ def init_web(app: Flask, settings: Settings) -> None:
         QMS_DEFAULT_LANGUAGE=settings.server.default_language,
     )
     i18n.init_app(app)
-    staff.init_app(app)
+    # Limits shared by every process when there is a Redis message queue; else counted in this process.
+    storage = settings.server.message_queue if settings.server.message_queue.startswith("redis") else "memory://"
+    staff.init_app(app, settings.server.login_limit, storage)
     security.init_app(app)
     devices.init_app(app)
     app.register_blueprint(vendor.bp)

@@ -45,6 +45,8 @@ NORD_STATS =   "401    ok     office      office     role   role   role   role  
 NORD_CONFIG =  "401    ok     office      role       role   role   role   role    role       role            role"
 # print jobs and ticket images: the office's kiosks (their own tickets' printing) and its staff.
 MITTE_PRINT =  "401    ok     ok          ok         ok     role   ok     role    office     office          office"
+# the audit log: supervisors read their offices' entries, admins all (office scoping is in test_audit.py).
+AUDIT_LOG =    "401    ok     ok          ok         role   role   role   role    role       ok              role"
 
 DENIED = {"401": (401, "unauthorized"), "role": (403, "wrong_role"), "office": (403, "wrong_office")}
 
@@ -218,6 +220,7 @@ MATRIX = [
         mimetype="image/png"),
     Row("devices", "GET", f"{M}/devices", MITTE_STAFF),
     Row("print jobs", "GET", f"{M}/print-jobs", MITTE_STAFF),
+    Row("audit log", "GET", f"{V1}/audit", AUDIT_LOG),
 ]
 CASES = [pytest.param(row, role, id=f"{row.name}-{role}") for row in MATRIX for role in ROLES]
 

@@ -61,6 +61,26 @@ def test_user_add_reads_the_password_from_stdin(tmp_path):
     assert weak.returncode == 2 and "at least 10 characters" in weak.stderr
 
 
+def test_user_passwd_sets_a_new_password_and_rejects_bad_input(tmp_path):
+    from server.auth.users import check_password
+    from server.db import Database
+    from server.db.models import User
+
+    server = ServerProcess(tmp_path, databases.new_sqlite_url(tmp_path))
+    server.cli("init", "--demo")
+    run_cli(server, "user", "add", "erika", "--role", "clerk", "--office", "mitte", stdin="a-long-secret\n")
+    done = run_cli(server, "user", "passwd", "erika", stdin="another-long-secret\n")
+    assert done.returncode == 0 and "0 session(s) ended" in done.stderr, done.stderr
+    db = Database(server.env["QMS_DATABASE_URL"])
+    with db.read_session() as session:
+        user = session.query(User).filter_by(name="erika").one()
+        assert check_password(user, "another-long-secret") and not check_password(user, "a-long-secret")
+    db.dispose()
+    assert run_cli(server, "user", "passwd", "nobody", stdin="another-long-secret\n").returncode == 2
+    short = run_cli(server, "user", "passwd", "erika", stdin="short\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+
+
 def test_broken_config_file_stops_with_file_key_and_problem(tmp_path):
     bad = tmp_path / "broken.toml"
     bad.write_text('[server]\nlanguages = "de"\n')

@@ -106,3 +106,17 @@ def test_bad_environment_value_names_the_variable(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, ""), env={"QMS_DATABASE_URL": "not a url"})
     assert info.value.source == "environment QMS_DATABASE_URL"
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('[server]\nlogin_limit = "lots"\n', "server.login_limit"),
+    (OFFICE + '[[offices.devices]]\nname = "k"\nkind = "kiosk"\nprinter = { backend = "network" }\n',
+     "offices[0].devices[0].printer"),
+    (OFFICE + '[[offices.devices]]\nname = "k"\nkind = "kiosk"\nprinter = { backend = "usb", profile = "X" }\n',
+     "offices[0].devices[0].printer"),
+    (OFFICE + '[[offices.devices]]\nname = "d"\nkind = "display"\nprinter = { backend = "file", path = "/x" }\n',
+     "offices[0].devices[0]"),
+])
+def test_bad_printer_and_login_settings_name_their_key(tmp_path, text, key):
+    err = error_for(tmp_path, text)
+    assert err.key == key, err

@@ -1,0 +1,110 @@
+"""Staff sessions: server-side, so signing out ends them; failed sign-ins are rate-limited; passwords change."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from server.auth.users import add_user
+from server.db.models import AuditEntry
+
+PASSWORD = "a-long-secret-1"
+QUEUE = "/api/v1/offices/mitte/queue"
+
+
+@pytest.fixture
+def erika(sqlite_ctx):
+    add_user(sqlite_ctx, "erika", "clerk", PASSWORD, ["mitte"])
+    return "erika"
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, name: str = "erika", password: str = PASSWORD):
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": csrf_token(client)})
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def audit_actions(ctx) -> list[tuple[str, str]]:
+    with ctx.db.read_session() as session:
+        return [(e.action, e.actor) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def test_a_session_cookie_no_longer_works_after_sign_out(app, erika):
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    assert client.get(QUEUE).status_code == 200
+    copied = session_cookie(client)
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
+    assert client.get(QUEUE).status_code == 401
+
+    thief = app.test_client()
+    thief.set_cookie("session", copied)  # the cookie as it was before signing out
+    assert thief.get(QUEUE).status_code == 401
+
+
+def test_sign_in_and_out_are_in_the_audit_log_with_failures(app, sqlite_ctx, erika):
+    client = app.test_client()
+    assert sign_in(client, password="wrong-password").status_code == 401
+    sign_in(client)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
+    assert audit_actions(sqlite_ctx) == [("login_failed", "erika"), ("login", "erika"), ("logout", "erika")]
+    with sqlite_ctx.db.read_session() as session:
+        assert {e.ip for e in session.scalars(select(AuditEntry))} == {"127.0.0.1"}
+
+
+def test_failed_sign_ins_are_limited_per_address_and_successful_ones_are_not(app, erika):
+    client = app.test_client()
+    for _ in range(12):  # more than the limit of failed attempts: correct sign-ins never count
+        assert sign_in(client).status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
+    for _ in range(5):
+        assert sign_in(client, password="guess-guess").status_code == 401
+    blocked = sign_in(client)  # even the right password waits now
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
+    other = app.test_client()
+    assert other.post("/login", data={"name": "erika", "password": PASSWORD, "csrf_token": csrf_token(other)},
+                      environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 302  # another address is free
+
+
+def test_a_sign_in_without_the_csrf_token_is_refused(app, erika):
+    client = app.test_client()
+    resp = client.post("/login", data={"name": "erika", "password": PASSWORD})
+    assert resp.status_code == 401 and client.get(QUEUE).status_code == 401
+
+
+def test_changing_the_password_ends_every_other_session(app, sqlite_ctx, erika):
+    desk, phone = app.test_client(), app.test_client()
+    sign_in(desk), sign_in(phone)
+    new = "another-long-secret"
+
+    def change(current, password, repeat):
+        return desk.post("/account/password", data={"current": current, "new": password, "repeat": repeat,
+                                                    "csrf_token": csrf_token(desk, "/account/password")})
+
+    assert change("wrong-one-here", new, new).status_code == 401
+    assert change(PASSWORD, new, new + "x").status_code == 422
+    assert change(PASSWORD, "short", "short").status_code == 422
+    done = change(PASSWORD, new, new)
+    assert done.status_code == 200 and "Your password is changed" in done.get_data(as_text=True)
+
+    assert desk.get(QUEUE).status_code == 200  # this session goes on
+    assert phone.get(QUEUE).status_code == 401  # every other one ended
+    assert sign_in(app.test_client()).status_code == 401  # the old password is gone
+    assert sign_in(app.test_client(), password=new).status_code == 302
+    assert ("password_changed", "erika") in audit_actions(sqlite_ctx)
+
+
+def test_the_password_page_needs_a_signed_in_user(app):
+    resp = app.test_client().get("/account/password")
+    assert resp.status_code == 302 and "/login" in resp.location
