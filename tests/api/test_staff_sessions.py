@@ -20,6 +20,13 @@ def erika(sqlite_ctx):
     return "erika"
 
 
+def english(app):
+    """A test client whose browser prefers English (the texts asserted below are the English ones)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def csrf_token(client, path: str = "/login") -> str:
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
@@ -63,7 +70,7 @@ def test_sign_in_and_out_are_in_the_audit_log_with_failures(app, sqlite_ctx, eri
 
 
 def test_failed_sign_ins_are_limited_per_address_and_successful_ones_are_not(app, erika):
-    client = app.test_client()
+    client = english(app)
     for _ in range(12):  # more than the limit of failed attempts: correct sign-ins never count
         assert sign_in(client).status_code == 302
         client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
@@ -84,7 +91,7 @@ def test_a_sign_in_without_the_csrf_token_is_refused(app, erika):
 
 
 def test_changing_the_password_ends_every_other_session(app, sqlite_ctx, erika):
-    desk, phone = app.test_client(), app.test_client()
+    desk, phone = english(app), app.test_client()
     sign_in(desk), sign_in(phone)
     new = "another-long-secret"
 
@@ -108,3 +115,45 @@ def test_changing_the_password_ends_every_other_session(app, sqlite_ctx, erika):
 def test_the_password_page_needs_a_signed_in_user(app):
     resp = app.test_client().get("/account/password")
     assert resp.status_code == 302 and "/login" in resp.location
+
+
+def test_page_sessions_need_the_csrf_header_for_every_api_write(app, sqlite_ctx, erika):
+    client = app.test_client()
+    sign_in(client)
+    path = "/api/v1/offices/mitte/counters/schalter-1/open"
+    refused = client.post(path)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "csrf_failed"
+    assert client.post(path, headers={"X-CSRFToken": "forged"}).status_code == 403
+    counters = {c["slug"]: c["state"] for c in client.get("/api/v1/offices/mitte/counters").get_json()}
+    assert counters["schalter-1"] == "closed"  # nothing changed
+    token = csrf_token(client, "/account/password")
+    assert client.post(path, headers={"X-CSRFToken": token}).status_code == 200
+
+
+def test_a_device_cookie_needs_the_csrf_header_too(app, tokens):
+    client = app.test_client()
+    client.get(f"/kiosk/mitte?token={tokens['kiosk']}")  # pairs: the token moves into the device cookie
+    refused = client.post("/api/v1/offices/mitte/tickets", json={"service": "ausweis"})
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "csrf_failed"
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/v1/offices", "/healthz", "/kiosk/mitte", "/t/nope"])
+def test_security_headers_on_every_response(app, path):
+    resp = app.test_client().get(path)
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in csp
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_behind_tls(settings, sqlite_ctx, clock):
+    from server.app import create_app
+
+    add_user(sqlite_ctx, "max", "clerk", PASSWORD, ["mitte"])
+    settings.server.public_url = "https://queue.example.org"
+    app = create_app(settings, db=sqlite_ctx.db, clock=clock)
+    client = app.test_client()
+    resp = sign_in(client, "max")
+    cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
