@@ -197,6 +197,71 @@ def token_add(name: str, role: str | None, device: str | None, office: str | Non
 
 
 @main.group()
+def device():
+    """Add, pair and revoke kiosks and displays."""
+
+
+def _pairing_lines(code: dict) -> None:
+    click.echo(f"pairing code: {code['code']} (valid until {code['expires_at']})")
+    click.echo(f"open on the device: {code['url']}")
+
+
+@device.command("add")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice(["kiosk", "display"]))
+@click.option("--office", required=True, help="Office slug.")
+def device_add(name: str, kind: str, office: str):
+    """Add a kiosk or display and print its one-time pairing code and URL."""
+    from server.services import pairing
+    from server.services.uow import SYSTEM
+
+    ctx = _pairing_context()
+    try:
+        pairing.create_device(ctx, SYSTEM, office, name, kind)
+        _pairing_lines(pairing.new_code(ctx, SYSTEM, office, name))
+    except ServiceError as exc:
+        _fail(exc.message)
+
+
+@device.command("pair")
+@click.argument("name")
+@click.option("--office", required=True, help="Office slug.")
+def device_pair(name: str, office: str):
+    """A new pairing code for a device (e.g. a replaced PC); earlier unused codes stop working."""
+    from server.services import pairing
+    from server.services.uow import SYSTEM
+
+    try:
+        _pairing_lines(pairing.new_code(_pairing_context(), SYSTEM, office, name))
+    except ServiceError as exc:
+        _fail(exc.message)
+
+
+@device.command("revoke")
+@click.argument("name")
+@click.option("--office", required=True, help="Office slug.")
+def device_revoke(name: str, office: str):
+    """Revoke a device: its tokens stop working. Live connections end at their next reconnect; the API
+    (POST .../devices/NAME/revoke) cuts them at once."""
+    from server.services import pairing
+    from server.services.uow import SYSTEM
+
+    try:
+        pairing.revoke(Context(db=_ready_database()), SYSTEM, office, name)
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"device {office}/{name} revoked", err=True)
+
+
+def _pairing_context() -> Context:
+    """Codes name the server's public URL (server.public_url), which the device opens."""
+    settings = _settings()
+    db = _database(settings)
+    _require_schema(db)
+    return Context(db=db, base_url=settings.server.public_url.rstrip("/") or "http://127.0.0.1:5000")
+
+
+@main.group()
 def printer():
     """Configure kiosks' ticket printers."""
 

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import audit_hook, audit_routes, errors, print_routes, routes  # noqa: E402,F401  (each registers itself on api)
+from . import (  # noqa: E402,F401  (each registers itself on api)
+    audit_hook,
+    audit_routes,
+    device_routes,
+    errors,
+    print_routes,
+    routes,
+)

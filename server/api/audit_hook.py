@@ -37,13 +37,17 @@ ACTIONS: dict[str, tuple[str, str | None]] = {
     "api.ticket_action": ("ticket.{action}", "ticket"),
     "api.retry_print_job": ("print_job.retry", "print_job"),
     "api.reprint": ("ticket.reprint", "print_job"),
+    "api.create_device": ("device.create", None),
+    "api.new_pairing_code": ("device.pairing_code", None),
+    "api.revoke_device": ("device.revoke", None),
+    "api.redeem_pairing_code": ("device.paired", None),  # public: recorded by the use case itself
 }
 TICKET_ACTIONS = frozenset(a.value for a in Action if a is not Action.CALL)
 PATH_WORDS = ("verb", "action")  # path parts that name the action, not its target
 ID_NAMES = {"job_id": "print job"}
 # Request fields worth keeping; anything else (passwords, tokens, whatever a future route takes) never is.
 SAFE_FIELDS = ("service", "counter", "position", "ticket", "device", "name", "slug", "prefix", "services",
-               "priority", "lang")
+               "priority", "lang", "kind")
 MAX_TEXT, MAX_ITEMS = 100, 20
 
 

@@ -6,7 +6,7 @@ import functools
 
 from server import __version__
 
-from .schemas import CallTicketIn, CounterIn, RequeueIn, ServiceIn, TicketIn, TransferIn
+from .schemas import CallTicketIn, CounterIn, DeviceIn, PairIn, RequeueIn, ServiceIn, TicketIn, TransferIn
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET = {"$ref": "#/components/schemas/Ticket"}
@@ -118,6 +118,7 @@ def _paths() -> dict:
         },
         **_printing_paths(),
         **_audit_paths(),
+        **_device_paths(),
     }
 
 
@@ -144,11 +145,36 @@ def _printing_paths() -> dict:
             "The ticket as it would print now", kiosk_staff, png, errors=(404, 422))},
         "/offices/{office}/devices": {"parameters": office, "get": _op(
             "Kiosks and displays with agent and printer status", staff,
-            _ok(200, "Devices", {"type": "array", "items": ANY_OBJECT}), errors=(404,))},
+            _ok(200, "Devices", {"type": "array", "items": ANY_OBJECT}), errors=(404,)), "post": _op(
+            "Add a kiosk or display; `pairing` holds its first code", "admin",
+            _ok(201, "The device and its pairing code", ANY_OBJECT), body=DeviceIn, errors=(404, 409))},
         "/offices/{office}/print-jobs": {"parameters": office, "get": _op(
             "Latest print jobs (?state=, ?limit=)", staff,
             _ok(200, "Jobs", {"type": "object", "properties": {"jobs": {"type": "array", "items": PRINT_JOB}}}),
             errors=(404, 422))},
+    }
+
+
+def _device_paths() -> dict:
+    device = [{"$ref": "#/components/parameters/office"}, {"name": "device", "in": "path", "required": True,
+                                                           "schema": {"type": "string"}}]
+    code = {"$ref": "#/components/schemas/PairingCode"}
+    gone = {"410": {"description": "The code has expired or was replaced", **_json(ERROR)},
+            "429": {"description": "Too many failed codes from this address", **_json(ERROR)}}
+    paired = {"type": "object", "required": ["token", "device", "kind", "office"], "properties": {
+        "token": {"type": "string", "description": "The device token, shown this once"},
+        "device": {"type": "string"}, "kind": {"type": "string", "enum": ["kiosk", "display"]},
+        "office": {"type": "string"}}}
+    return {
+        "/offices/{office}/devices/{device}/pairing": {"parameters": device, "post": _op(
+            "A new one-time pairing code (earlier unused codes stop working)", "admin",
+            _ok(201, "The code, its URL and QR code", code), errors=(404,))},
+        "/offices/{office}/devices/{device}/revoke": {"parameters": device, "post": _op(
+            "Revoke a device: its tokens stop working, its live connections are cut", "admin",
+            _ok(200, "The device", ANY_OBJECT), errors=(404,))},
+        "/pair": {"post": _op("Pair a device: trade a one-time code for its token (public, rate-limited)", None,
+                              _ok(200, "The device token", paired) | gone, body=PairIn,
+                              errors=(404,))},
     }
 
 
@@ -180,7 +206,7 @@ def _audit_paths() -> dict:
 
 def _schemas() -> dict:
     schemas = {}
-    for model in (TicketIn, TransferIn, RequeueIn, CallTicketIn, ServiceIn, CounterIn):
+    for model in (TicketIn, TransferIn, RequeueIn, CallTicketIn, ServiceIn, CounterIn, DeviceIn, PairIn):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -219,6 +245,12 @@ def _schemas() -> dict:
         "ip": {"type": ["string", "null"]},
         "details": {"type": "object", "description": "status (the HTTP status of the request) and its short, "
                                                      "safe fields"}}}
+    schemas["PairingCode"] = {"type": "object", "required": ["code", "expires_at", "url", "device", "kind"],
+                              "properties": {
+        "code": {"type": "string", "examples": ["ABCD-EFGH"]}, "expires_at": {"type": "string", "format": "date-time"},
+        "url": {"type": "string", "format": "uri", "description": "Open on the device (or as the QR code)"},
+        "qr_svg": {"type": "string", "description": "Path of the URL's QR code (SVG), while the code is valid"},
+        "device": {"type": "string"}, "kind": {"type": "string"}, "office": {"type": "string"}}}
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}

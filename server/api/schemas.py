@@ -63,6 +63,15 @@ class CounterIn(Body):
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = None
 
 
+class DeviceIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    kind: Literal["kiosk", "display"]
+
+
+class PairIn(Body):
+    code: Annotated[str, Field(min_length=1, max_length=32, examples=["ABCD-EFGH"])]
+
+
 def parse(model: type[Body], *, optional: bool = False) -> Body:
     """The request's JSON body as `model`: 400 when it is not JSON, 422 naming the first bad field."""
     raw = request.get_data(cache=True)

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from server.auth.tokens import actor_for_token
 from server.db.models import Office, Ticket
-from server.services import printing
+from server.services import pairing, printing
 from server.services.uow import Actor
 
 from . import office_room, ticket_room
 from .agents import agent_room
+from .devices import device_room
 from .registry import registry
 from .snapshots import BUILDERS, status_state
 
@@ -54,6 +55,14 @@ def _office_for(actor: Actor, wanted: str | None) -> str:
         return office.slug
 
 
+def _device_joined(actor: Actor) -> None:
+    """A device's connection joins its own room (a revocation cuts it off there) and marks its last contact."""
+    if actor.device_id is None:
+        return
+    join_room(device_room(actor.device_id))
+    pairing.mark_seen(current_app.extensions["civicqueue"], actor.device_id)
+
+
 class OfficeNamespace(Namespace):
     """A namespace whose clients follow one office: snapshot on connect and on `resync`."""
 
@@ -68,6 +77,7 @@ class OfficeNamespace(Namespace):
             _refuse("wrong_role", f"a {actor.role} may not connect to {self.namespace}")
         office = _office_for(actor, auth.get("office"))
         join_room(office_room(office))
+        _device_joined(actor)
         registry.add(self.namespace, request.sid, office)
         self._send_snapshot(office)
 
@@ -110,6 +120,7 @@ class KioskNamespace(OfficeNamespace):
         if seen is None:
             _refuse("device_not_found", "this kiosk no longer exists")
         join_room(agent_room(actor.device_id))
+        join_room(device_room(actor.device_id))  # agent_connected marked its last contact already
         _agents[request.sid] = (actor.device_id, seen["since"])
         emit("agent_config", {"device": seen["device"], "office": seen["office"], "printer": seen["printer"]})
 

@@ -6,7 +6,7 @@ from flask import Flask
 
 from server.config import ROOT, Settings
 
-from . import devices, i18n, qr, security, staff, vendor
+from . import devices, i18n, pairing, qr, security, staff, vendor
 
 
 def init_web(app: Flask, settings: Settings) -> None:
@@ -33,3 +33,4 @@ def init_web(app: Flask, settings: Settings) -> None:
     app.register_blueprint(vendor.bp)
     app.register_blueprint(qr.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(pairing.bp)

@@ -55,7 +55,11 @@ def page_actor(token: str | None = None) -> Actor | None:
 
 def remember_token(token: str):
     """Move a token from the URL into an HttpOnly cookie and reload without it (no token in history)."""
-    response = redirect(request.path)
+    return set_device_cookie(redirect(request.path), token)
+
+
+def set_device_cookie(response, token: str):
+    """Keep a device token in the HttpOnly device cookie for a year."""
     response.set_cookie(COOKIE, token, max_age=ONE_YEAR, httponly=True, samesite="Lax",
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response

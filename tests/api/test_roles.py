@@ -11,6 +11,7 @@ do not depend on one another; the fake clock moves one day per test so daily num
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,6 +133,20 @@ def nord_counter_open(api) -> dict:
     return {}
 
 
+_devices = itertools.count(1)
+
+
+def new_device(api) -> dict:
+    name = f"geraet-{next(_devices)}"
+    resp = api.post("/offices/mitte/devices", "admin", json={"name": name, "kind": "display"})
+    assert resp.status_code == 201, body_text(resp)
+    return {"device": name, "code": resp.get_json()["pairing"]["code"]}
+
+
+def device_body(values: dict, role: str) -> dict:
+    return {"name": f"Gerät {role}", "kind": "kiosk"}
+
+
 def new_service(values: dict, role: str) -> dict:
     i = ROLES.index(role)
     return {"name": f"Dienst {role}", "slug": f"dienst-{i}", "prefix": "X" + chr(ord("A") + i)}
@@ -145,7 +160,7 @@ def new_counter(values: dict, role: str) -> dict:
 class Row:
     name: str
     method: str
-    path: str  # full path; {ticket}, {token} and {job} come from the setup
+    path: str  # full path; {ticket}, {token}, {job} and {device} come from the setup
     expect: str
     ok: int = 200
     mimetype: str = "application/json"
@@ -221,6 +236,11 @@ MATRIX = [
     Row("devices", "GET", f"{M}/devices", MITTE_STAFF),
     Row("print jobs", "GET", f"{M}/print-jobs", MITTE_STAFF),
     Row("audit log", "GET", f"{V1}/audit", AUDIT_LOG),
+    Row("create device", "POST", f"{M}/devices", MITTE_CONFIG, ok=201, body=device_body),
+    Row("new pairing code", "POST", f"{M}/devices/{{device}}/pairing", MITTE_CONFIG, ok=201, setup=new_device),
+    Row("revoke device", "POST", f"{M}/devices/{{device}}/revoke", MITTE_CONFIG, setup=new_device),
+    Row("pair a device", "POST", f"{V1}/pair", PUBLIC, setup=new_device,
+        body=lambda values, role: {"code": values["code"]}),
 ]
 CASES = [pytest.param(row, role, id=f"{row.name}-{role}") for row in MATRIX for role in ROLES]
 
@@ -304,7 +324,7 @@ def test_a_public_endpoint_ignores_a_bad_token(api):
 
 # --- the matrix must cover every route -----------------------------------------------------------------------
 def _concrete(path: str) -> str:
-    return path.format(ticket=1, token="abc", job=1)
+    return path.format(ticket=1, token="abc", job=1, device="geraet")
 
 
 def _matrix_rules(app) -> set[tuple[str, str]]:

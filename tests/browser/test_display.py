@@ -95,7 +95,7 @@ def device_get(live_server, path: str, token: str = "DISPLAY", **params):
 def test_an_unpaired_screen_gets_401_with_pairing_help(live_server):
     page = requests.get(f"{live_server.url}/display/mitte", timeout=10)
     assert page.status_code == 401
-    assert "token add" in page.text and "--device display --office mitte" in page.text
+    assert "device add" in page.text and "--kind display --office mitte" in page.text and "/pair" in page.text
     assert "--autoplay-policy=no-user-gesture-required" in page.text
     bad = requests.get(f"{live_server.url}/display/mitte?token=cq_wrong", timeout=10, allow_redirects=False)
     assert bad.status_code == 401 and "gilt nicht" in bad.text  # German, the default language

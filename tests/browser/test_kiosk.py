@@ -56,7 +56,7 @@ def assert_no_horizontal_overflow(page) -> None:
 def test_kiosk_opens_only_with_a_kiosk_token_for_its_office(live_server):
     page = requests.get(f"{live_server.url}/kiosk/mitte", timeout=10)
     assert page.status_code == 401
-    assert "token add NAME --device kiosk --office mitte" in page.text
+    assert "device add NAME --kind kiosk --office mitte" in page.text and "/pair" in page.text
     display = requests.get(kiosk_url(live_server).replace(live_server.tokens["KIOSK"], live_server.tokens["DISPLAY"]),
                            timeout=10, allow_redirects=False)
     assert display.status_code == 401

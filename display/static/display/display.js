@@ -34,7 +34,8 @@ function tellScreenReaders(text) {
 }
 
 function callText(call) {
-  return config.strings.call.replace("{code}", spokenCode(call.code)).replace("{counter}", call.counter_name);
+  // Functions as replacements: a "$&" in a counter's name is text, not a replacement pattern.
+  return config.strings.call.replace("{code}", () => spokenCode(call.code)).replace("{counter}", () => call.counter_name);
 }
 
 function announce(call) {
@@ -121,10 +122,17 @@ function setConnection(online) {
 }
 
 startClock($("clock-time"), $("clock-date"), { locale: config.language, timeZone: config.timezone, offsetMs });
-connectLive("/display", {
+let connectedOnce = false;
+const socket = connectLive("/display", {
   auth: { office: config.office },
   onSnapshot: (snap) => { onState(snap, { snapshot: true }); setConnection(true); },
   onState,
   onDelta,
-  onConnection: (status) => { if (status !== "connected") setConnection(false); },
+  onConnection: (status) => {
+    if (status === "connected") connectedOnce = true;
+    else setConnection(false);
+  },
 });
+// Revoked, or refused on reconnect: reloading shows the page's "not paired" state instead of retrying forever.
+socket.on("revoked", () => location.reload());
+socket.on("connect_error", (err) => { if (connectedOnce && err?.data?.code === "unauthorized") location.reload(); });

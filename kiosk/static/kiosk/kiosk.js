@@ -175,3 +175,8 @@ const onSnapshot = (snap) => {
   if (printing.phase() === "pending") printing.recheck(); // an outcome may have gone by while away
 };
 const socket = connectLive("/kiosk", { auth: { office: data.office }, onSnapshot, onState, onDelta, onConnection });
+// Revoked, or refused on reconnect: reloading shows the page's "not paired" state instead of retrying forever.
+let connectedOnce = false;
+socket.on("connect", () => { connectedOnce = true; });
+socket.on("revoked", () => location.reload());
+socket.on("connect_error", (err) => { if (connectedOnce && err?.data?.code === "unauthorized") location.reload(); });
