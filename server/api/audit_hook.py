@@ -30,6 +30,8 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ACTIONS: dict[str, tuple[str, str | None]] = {
     "api.create_service": ("service.create", None),
     "api.create_counter": ("counter.create", None),
+    "api.office_issuing": ("office.issuing", None),
+    "api.service_issuing": ("service.issuing", None),
     "api.issue_ticket": ("ticket.issue", "ticket"),
     "api.counter_state": ("counter.{verb}", None),
     "api.call_next": ("counter.call_next", "ticket"),
@@ -46,7 +48,7 @@ TICKET_ACTIONS = frozenset(a.value for a in Action if a is not Action.CALL)
 PATH_WORDS = ("verb", "action")  # path parts that name the action, not its target
 ID_NAMES = {"job_id": "print job"}
 # Request fields worth keeping; anything else (passwords, tokens, whatever a future route takes) never is.
-SAFE_FIELDS = ("service", "counter", "position", "ticket", "device", "name", "slug", "prefix", "services",
+SAFE_FIELDS = ("open", "service", "counter", "position", "ticket", "device", "name", "slug", "prefix", "services",
                "priority", "lang", "kind")
 MAX_TEXT, MAX_ITEMS = 100, 20
 

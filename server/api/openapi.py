@@ -6,7 +6,7 @@ import functools
 
 from server import __version__
 
-from .schemas import CallTicketIn, CounterIn, DeviceIn, PairIn, RequeueIn, ServiceIn, TicketIn, TransferIn
+from .schemas import CallTicketIn, CounterIn, DeviceIn, IssuingIn, PairIn, RequeueIn, ServiceIn, TicketIn, TransferIn
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET = {"$ref": "#/components/schemas/Ticket"}
@@ -116,9 +116,23 @@ def _paths() -> dict:
                                                                    "text/csv": {"schema": {"type": "string"}}}}},
                        params=("from", "to"), errors=(404, 422)),
         },
+        **_issuing_paths(),
         **_printing_paths(),
         **_audit_paths(),
         **_device_paths(),
+    }
+
+
+def _issuing_paths() -> dict:
+    office = {"$ref": "#/components/parameters/office"}
+    service = {"name": "service", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/offices/{office}/issuing": {"parameters": [office], "post": _op(
+            "Stop ({\"open\": false}) or resume ticket issue for the office", "supervisor, admin",
+            _ok(200, "The office", ANY_OBJECT), body=IssuingIn, errors=(404,))},
+        "/offices/{office}/services/{service}/issuing": {"parameters": [office, service], "post": _op(
+            "Stop or resume ticket issue for one service", "supervisor, admin", _ok(200, "The service", ANY_OBJECT),
+            body=IssuingIn, errors=(404,))},
     }
 
 
@@ -206,7 +220,7 @@ def _audit_paths() -> dict:
 
 def _schemas() -> dict:
     schemas = {}
-    for model in (TicketIn, TransferIn, RequeueIn, CallTicketIn, ServiceIn, CounterIn, DeviceIn, PairIn):
+    for model in (TicketIn, TransferIn, RequeueIn, CallTicketIn, ServiceIn, CounterIn, DeviceIn, PairIn, IssuingIn):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema

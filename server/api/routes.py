@@ -16,7 +16,7 @@ from server.config import CounterConfig, ServiceConfig
 from server.queue import Action
 from server.queue.numbering import service_day
 from server.queue.policy import PriorityClass
-from server.services import actions, calling, issuing, layout, queries
+from server.services import actions, calling, issuing, issuing_control, layout, queries
 from server.services.errors import Invalid, NotFound
 from server.services.lookup import office_by_slug
 from server.stats.kpis import csv_rows, office_kpis
@@ -25,7 +25,18 @@ from . import api
 from .auth import current_actor, requires
 from .context import context
 from .openapi import openapi_document
-from .schemas import MAX_INT, CallTicketIn, CounterIn, RequeueIn, ServiceIn, TicketIn, TransferIn, parse, slugify
+from .schemas import (
+    MAX_INT,
+    CallTicketIn,
+    CounterIn,
+    IssuingIn,
+    RequeueIn,
+    ServiceIn,
+    TicketIn,
+    TransferIn,
+    parse,
+    slugify,
+)
 
 PRIORITY = {"normal": PriorityClass.NORMAL, "priority_need": PriorityClass.PRIORITY_NEED,
             "appointment": PriorityClass.APPOINTMENT_DUE}
@@ -113,6 +124,21 @@ def issue_ticket(office: str):
     if created:  # committed: now it may print (a retried request prints nothing twice)
         current_app.extensions["civicqueue_spooler"].submit(ticket["print"])
     return jsonify(ticket), 201 if created else 200
+
+
+@api.post("/offices/<office>/issuing")
+@requires(*roles.STOP_ISSUE)
+def office_issuing(office: str):
+    """Stop (`{"open": false}`) or resume ticket issue for the whole office."""
+    return jsonify(issuing_control.set_office_issuing(context(), current_actor(), office, parse(IssuingIn).open))
+
+
+@api.post("/offices/<office>/services/<service>/issuing")
+@requires(*roles.STOP_ISSUE)
+def service_issuing(office: str, service: str):
+    """Stop or resume ticket issue for one service."""
+    body = parse(IssuingIn)
+    return jsonify(issuing_control.set_service_issuing(context(), current_actor(), office, service, body.open))
 
 
 @api.get("/offices/<office>/queue")

@@ -46,6 +46,11 @@ class CallTicketIn(Body):
     ticket: Annotated[int, Field(ge=1, le=MAX_INT)]
 
 
+class IssuingIn(Body):
+    open: bool  # strict: "no" or null are refused, not read as false
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 class ServiceIn(Body):
     name: (Annotated[str, Field(min_length=1, max_length=200)]
            | Annotated[dict[str, Annotated[str, Field(min_length=1)]], Field(min_length=1)])

@@ -13,6 +13,7 @@ READ_QUEUE = ("clerk", "supervisor", "admin")
 ISSUE = ("kiosk", "clerk", "supervisor", "admin", "agent")
 WORK_COUNTER = ("clerk", "supervisor", "admin")
 READ_STATS = ("supervisor", "admin")
+STOP_ISSUE = ("supervisor", "admin")  # "no more tickets" for a service or the office
 CONFIGURE = ("admin",)
 PRINT_JOBS = ("kiosk", "clerk", "supervisor", "admin")  # a kiosk follows and retries its own office's jobs
 REPRINT = ("clerk", "supervisor", "admin")

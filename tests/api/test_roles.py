@@ -117,6 +117,15 @@ def ticket_with_printer(api) -> dict:
     return _ticket(api)
 
 
+def issuing(path: str, open_: bool) -> Callable:
+    """Set ticket issue (of the office, or a service) by the admin: a setup, or a teardown that reopens."""
+    def change(api, _values=None) -> dict:
+        resp = api.post(f"/offices/mitte{path}/issuing", "admin", json={"open": open_})
+        assert resp.status_code == 200 and resp.get_json()["issuing"] is open_, body_text(resp)
+        return {}
+    return change
+
+
 def counter_in(state: str) -> Callable:
     verb = {"open": "open", "paused": "pause", "closed": "close"}[state]
 
@@ -164,6 +173,7 @@ class Row:
     expect: str
     ok: int = 200
     mimetype: str = "application/json"
+    teardown: Callable[..., None] | None = None  # puts back what a permitted request changed for later rows
     setup: Callable[..., dict] = nothing
     body: dict | Callable[[dict, str], dict] | None = None
     office: str = "mitte"  # whose event seq a permitted write moves
@@ -234,6 +244,10 @@ MATRIX = [
     Row("ticket image", "GET", f"{V1}/tickets/{{ticket}}/ticket.png", MITTE_PRINT, setup=waiting_ticket,
         mimetype="image/png"),
     Row("devices", "GET", f"{M}/devices", MITTE_STAFF),
+    Row("stop ticket issue (office)", "POST", f"{M}/issuing", MITTE_STATS, setup=issuing("", True),
+        body={"open": False}, teardown=issuing("", True)),
+    Row("stop ticket issue (service)", "POST", f"{M}/services/ausweis/issuing", MITTE_STATS,
+        setup=issuing("/services/ausweis", True), body={"open": False}, teardown=issuing("/services/ausweis", True)),
     Row("print jobs", "GET", f"{M}/print-jobs", MITTE_STAFF),
     Row("audit log", "GET", f"{V1}/audit", AUDIT_LOG),
     Row("create device", "POST", f"{M}/devices", MITTE_CONFIG, ok=201, body=device_body),
@@ -299,6 +313,8 @@ def test_role_matrix(shared, row: Row, role: str):
         assert_error(resp, status, code)
         assert seq_after == seq_before, f"refused {row.name} as {role} still changed state"
         assert ticket_after == ticket_before
+    if row.teardown:
+        row.teardown(api, values)
 
 
 def test_an_allowed_ticket_action_really_changes_the_ticket(shared):

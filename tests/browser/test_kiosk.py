@@ -197,6 +197,24 @@ def test_service_at_its_daily_cap_is_disabled_live(context, live_server):
     expect(service(page, "express").locator(".service-reason")).to_be_visible()
 
 
+def test_a_supervisor_stops_a_service_and_the_open_kiosk_disables_it_at_once(context, live_server):
+    page = open_kiosk(context, live_server)
+    expect(service(page, "ausweis").locator("button")).to_be_enabled()
+    r = live_server.api("POST", "/offices/mitte/services/ausweis/issuing", json={"open": False})
+    assert r.status_code == 200, r.text
+    expect(service(page, "ausweis").locator("button")).to_be_disabled(timeout=5_000)  # live, no reload
+    reason = "Heute keine Wartemarken mehr" if german_ui() else "No more tickets today"
+    expect(service(page, "ausweis").locator(".service-reason")).to_have_text(reason)
+    expect(service(page, "meldewesen").locator("button")).to_be_enabled()
+    r = live_server.api("POST", "/offices/mitte/issuing", json={"open": False})
+    expect(page.locator("#office-closed")).to_be_visible(timeout=5_000)
+    expect(service(page, "meldewesen").locator("button")).to_be_disabled()
+    live_server.api("POST", "/offices/mitte/issuing", json={"open": True})
+    live_server.api("POST", "/offices/mitte/services/ausweis/issuing", json={"open": True})
+    expect(service(page, "ausweis").locator("button")).to_be_enabled(timeout=5_000)
+    expect(page.locator("#office-closed")).to_be_hidden()
+
+
 def test_choosing_english_translates_and_a_ticket_returns_to_german(context, live_server):
     page = open_kiosk(context, live_server, **{"return": 3})
     if german_ui():  # UI strings: German only once the catalogs are merged; the names come from the data
