@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     return app
 
 
-ROOMS = ("kiosk", "display", "counter")
+ROOMS = ("kiosk", "display", "counter", "admin")
 
 
 def _register_rooms(app: Flask) -> None:
