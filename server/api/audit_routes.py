@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-from datetime import date
 
 from flask import Response, jsonify, request, url_for
 
@@ -17,6 +16,7 @@ from server.services.errors import Invalid
 from . import api
 from .auth import current_actor, requires
 from .context import context
+from .schemas import date_arg
 
 CSV_COLUMNS = ("at", "actor", "role", "office", "action", "target", "ip", "details")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,7 +36,7 @@ def audit_log():
 
 
 def _filters() -> dict:
-    first, last = _day("from"), _day("to")
+    first, last = date_arg("from"), date_arg("to")
     if first and last and first > last:
         raise Invalid("'from' must not be after 'to'", "invalid_range")
     return {"office": _text("office", 64), "user": _text("user", 100), "action": _action(), "date_from": first,
@@ -65,20 +65,6 @@ def _number(name: str, low: int, high: int) -> int | None:
     if not DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise Invalid(f"'{name}' must be a whole number from {low} to {high}", f"invalid_{name}")
     return int(raw)
-
-
-def _day(name: str) -> date | None:
-    """A UTC date (the log spans every office, so no office's local day applies)."""
-    value = request.args.get(name)
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"'{name}' must be a date like 2026-11-26", "invalid_date") from None
-    if not 1900 <= day.year <= 9000:  # the day after the calendar's last one does not exist
-        raise Invalid(f"'{name}' must be a date between 1900 and 9000", "invalid_date")
-    return day
 
 
 def _csv(page: dict) -> Response:

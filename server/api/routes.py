@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, jsonify, request
@@ -34,6 +33,7 @@ from .schemas import (
     ServiceIn,
     TicketIn,
     TransferIn,
+    date_arg,
     parse,
     slugify,
 )
@@ -211,7 +211,7 @@ def wait_times():
 @requires(*roles.READ_STATS)
 def stats(office: str):
     """KPIs for a date range (office-local dates, inclusive); CSV with Accept: text/csv."""
-    first, last = _date_arg("from"), _date_arg("to")
+    first, last = date_arg("from"), date_arg("to")
     ctx = context()
     with ctx.db.read_session() as session:
         office_row = office_by_slug(session, office, current_actor())
@@ -229,16 +229,3 @@ def stats(office: str):
         return Response(out.getvalue(), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return jsonify(kpis)
-
-
-def _date_arg(name: str) -> date | None:
-    value = request.args.get(name)
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"'{name}' must be a date like 2026-11-26", "invalid_date") from None
-    if not 1900 <= day.year <= 9000:  # the UTC bounds of dates at the calendar's edges overflow
-        raise Invalid(f"'{name}' must be a date between 1900 and 9000", "invalid_date")
-    return day

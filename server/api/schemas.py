@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Annotated, Literal
 
 from flask import request
@@ -122,3 +123,17 @@ def slugify(text: str) -> str:
     if not slug:
         raise Invalid("cannot derive a slug from this name; give 'slug' explicitly", "invalid_slug")
     return slug
+
+
+def date_arg(name: str) -> date | None:
+    """A date from the query string (?from=2026-11-26), or None; 422 naming the parameter when it is no date."""
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"'{name}' must be a date like 2026-11-26", "invalid_date") from None
+    if not 1900 <= day.year <= 9000:  # the UTC bounds of dates at the calendar's edges overflow
+        raise Invalid(f"'{name}' must be a date between 1900 and 9000", "invalid_date")
+    return day
