@@ -6,13 +6,16 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from server.auth import roles
-from server.services import audit_reads, queries
+from server.db.models import Office
+from server.services import audit_reads, issuing_control, queries
+from server.services.audit import record as audit_record
 from server.services.errors import ServiceError
 
 from . import bp
@@ -84,6 +87,50 @@ def audit(office: str):
         older = url_for("admin.audit", office=office, **(request.args.to_dict() | {"before": page["next_before"]}))
     return render_template("admin/audit.html", office=current, page=page, error=error, older=older,
                            args=request.args, section="audit"), 400 if error else 200
+
+
+@bp.get("/<office>/issuing")
+@login_required
+def issuing(office: str):
+    """The supervisor's switch: stop or resume ticket issue for the office or a single service."""
+    current = _office(office)
+    with current_app.extensions["civicqueue"].db.read_session() as session:
+        row = session.scalars(select(Office).where(Office.slug == office)).one()
+        lang = str(get_locale())
+        services = [{"slug": s.slug, "prefix": s.prefix, "name": s.name_in(lang, row.language), "open": s.issuing}
+                    for s in row.services if s.active]
+        office_open = row.issuing
+    return render_template("admin/issuing.html", office=current, services=services, office_open=office_open,
+                           done=get_flashed_messages(), section="issuing")
+
+
+@bp.post("/<office>/issuing")
+@login_required
+def switch_issuing(office: str):
+    """One switch from the form (then back to the page): `target` is "office" or a service slug."""
+    from flask_wtf.csrf import CSRFError, validate_csrf
+    from wtforms import ValidationError
+
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (ValidationError, CSRFError):
+        abort(400)
+    actor, ctx = _actor(), current_app.extensions["civicqueue"]
+    if actor.role not in roles.STOP_ISSUE:
+        abort(403)
+    target, open_ = request.form.get("target", ""), request.form.get("open") == "1"
+    try:
+        if target == "office":
+            result = issuing_control.set_office_issuing(ctx, actor, office, open_)
+        else:
+            result = issuing_control.set_service_issuing(ctx, actor, office, target, open_)
+    except ServiceError as exc:
+        abort(exc.status if exc.status in (403, 404) else 400)
+    audit_record(ctx, actor, f"{'office' if target == 'office' else 'service'}.issuing", target=f"{office}/{target}",
+                 details={"open": open_, "page": True}, ip=request.remote_addr)
+    flash(_("%(name)s: tickets are issued again.", name=result["name"]) if open_ else
+          _("%(name)s: no more tickets today.", name=result["name"]))
+    return redirect(url_for("admin.issuing", office=office))
 
 
 def _audit_filters() -> tuple[dict, str | None]:

@@ -142,3 +142,29 @@ def test_admin_pages_have_no_serious_accessibility_violations(browser, admin):
     for url, prepare in ((admin.url + "/login", signed_in), (admin.url + "/login", signed_in_audit)):
         violations = axe_violations(browser, url, prepare=prepare)
         assert not violations, describe(violations)
+
+
+def test_a_supervisor_stops_and_resumes_ticket_issue_from_the_admin_page(context, browser, live_server):
+    live_server.proc.cli("user", "add", "sina", "--role", "supervisor", "--office", "mitte",
+                         stdin=ADMIN_PASSWORD + "\n")
+    page = context.new_page()
+    sign_in(page, live_server.url, "/admin/mitte/issuing", name="sina")
+    row = page.locator("tr", has=page.locator("th#issuing-ausweis"))
+    row.get_by_role("button", name=re.compile("Wartemarken stoppen|Stop ticket issue")).click()
+    expect(page.get_by_role("status")).to_contain_text(re.compile("keine Wartemarken|no more tickets", re.I))
+    expect(row.locator("td").first).to_have_text(re.compile("Heute keine Wartemarken mehr|No more tickets today"))
+    screenshot(page, "admin-issuing-stopped")
+    services = {s["slug"]: s for s in live_server.api("GET", "/offices/mitte/services").json()}
+    assert services["ausweis"]["closed_reason"] == "service_closed"
+    assert services["meldewesen"]["closed_reason"] is None
+
+    row.get_by_role("button", name=re.compile("Wartemarken wieder ausgeben|Resume ticket issue")).click()
+    expect(row.locator("td").first).to_have_text(re.compile("Wartemarken werden ausgegeben|Tickets are issued"))
+    services = {s["slug"]: s for s in live_server.api("GET", "/offices/mitte/services").json()}
+    assert services["ausweis"]["closed_reason"] is None
+    audit = live_server.api("GET", "/audit?action=service.issuing").json()["entries"]
+    assert [e["details"]["open"] for e in audit] == [True, False]
+
+    violations = axe_violations(browser, live_server.url + "/login",
+                                prepare=lambda p: sign_in(p, live_server.url, "/admin/mitte/issuing", name="sina"))
+    assert not violations, describe(violations)
