@@ -17,6 +17,7 @@ from server.db.models import Office
 from server.services import audit_reads, issuing_control, queries
 from server.services.audit import record as audit_record
 from server.services.errors import ServiceError
+from server.web.i18n import printer_status_words
 
 from . import bp
 
@@ -170,10 +171,5 @@ def device_strings() -> dict[str, str]:
         "revoked": _("{name} was revoked: it is disconnected and must be paired again."),
         "error": _("That did not work: {message}"),
         "qr_alt": _("QR code to pair {name}"),
-        "printer_ok": _("ready"),
-        "printer_paper_low": _("paper running low"),
-        "printer_paper_out": _("out of paper"),
-        "printer_offline": _("offline"),
-        "printer_error": _("error"),
-        "printer_unknown": _("status unknown"),
+        **printer_status_words(),
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from server.web.i18n import printer_status_words
+
 
 def js_strings() -> dict[str, str]:
     """Every user-visible text of counter.js; {code}, {minutes}, {action}, {state} and {message} are filled in there."""
@@ -32,12 +34,7 @@ def js_strings() -> dict[str, str]:
 def printer_strings() -> dict[str, str]:
     """The texts of printers.js: the printer banner and reprints; {device}, {status}, {code}, {message} filled there."""
     return {
-        "printer_ok": _("ready"),
-        "printer_paper_low": _("paper running low"),
-        "printer_paper_out": _("out of paper"),
-        "printer_offline": _("offline"),
-        "printer_error": _("error"),
-        "printer_unknown": _("status unknown"),
+        **printer_status_words(),
         "printer_line": _("Printer {device}: {status}"),
         "not_printed": _("{code} was not printed"),
         "reprint_sent": _("Reprint of {code} sent to {device}."),

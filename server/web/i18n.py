@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
 
 # Code -> (name in that language, direction). The kiosk offers the configured ones in this order.
 LANGUAGES = {
@@ -46,3 +47,15 @@ def init_app(app: Flask) -> None:
         lang = str(get_locale())
         return {"lang": lang, "text_dir": text_direction(lang), "language_names": LANGUAGES,
                 "languages": configured_languages()}
+
+
+def printer_status_words() -> dict[str, str]:
+    """A ticket printer's status in words, for every staff page that shows printers (keys printer_<status>)."""
+    return {
+        "printer_ok": _("ready"),
+        "printer_paper_low": _("paper running low"),
+        "printer_paper_out": _("out of paper"),
+        "printer_offline": _("offline"),
+        "printer_error": _("error"),
+        "printer_unknown": _("status unknown"),
+    }
