@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from kiosk.agent import Agent
 from server.config import ROOT
-from tests.support import databases
+from tests.realtime.conftest import demo_server
 from tests.support.fake_printer import parse_stream
 from tests.support.server_proc import ServerProcess
 
@@ -31,13 +31,9 @@ KIOSK = "kiosk-eingang"
 @pytest.fixture
 def server(tmp_path):
     """The demo office; its entrance kiosk prints through its agent ("usb" backend, printer named by the agent)."""
-    proc = ServerProcess(tmp_path, databases.new_sqlite_url(tmp_path))
-    proc.cli("init", "--demo")
-    proc.cli("printer", "set", KIOSK, "--office", "mitte", "--backend", "usb", "--timeout", "5")
-    proc.tokens = dict(line.split("=", 1) for line in (tmp_path / "demo-tokens.txt").read_text().split())
-    proc.start()
-    yield proc
-    proc.stop()
+    usb_printer = ("printer", "set", KIOSK, "--office", "mitte", "--backend", "usb", "--timeout", "5")
+    with demo_server(tmp_path, usb_printer) as proc:
+        yield proc
 
 
 class AgentProcess:

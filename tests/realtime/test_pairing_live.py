@@ -11,20 +11,9 @@ import pytest
 import requests
 import socketio
 
-from tests.support import databases
 from tests.support.server_proc import ServerProcess
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(tmp_path):
-    proc = ServerProcess(tmp_path, databases.new_sqlite_url(tmp_path))
-    proc.cli("init", "--demo")
-    proc.tokens = dict(line.split("=", 1) for line in (tmp_path / "demo-tokens.txt").read_text().split())
-    proc.start()
-    yield proc
-    proc.stop()
 
 
 def admin_post(server: ServerProcess, path: str, **body) -> requests.Response:
