@@ -51,7 +51,7 @@ def kiosk(office: str):
     if token:
         return _pair(token)
     chosen = request.args.get("lang")
-    if chosen in configured_languages():
+    if chosen in configured_languages() and (not info.languages or chosen in info.languages):
         g.lang = chosen
     return _start_page(info, _default_language(info))
 
@@ -64,7 +64,8 @@ def _start_page(info: OfficeInfo, default: str):
         state = kiosk_state(session, office, ctx.clock())
     seconds = _return_seconds()
     keep = {"return": seconds} if "return" in request.args else {}
-    languages = [default, *(c for c in configured_languages() if c != default)]
+    offered = [c for c in configured_languages() if not info.languages or c in info.languages]
+    languages = [default, *(c for c in offered if c != default)]
     data = {"office": info.slug, "lang": g.lang, "defaultLang": default, "state": state,
             "startUrl": url_for("kiosk.kiosk", office=info.slug, **keep), "strings": kiosk_strings()}
     page = render_template("kiosk/kiosk.html", office=info, data=data, return_seconds=seconds,

@@ -1,4 +1,4 @@
-"""The command line: init, run, user add, token add."""
+"""The command line: init, run, user, token, device, printer and retention."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sys
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server.config import DEMO_CONFIG, ConfigError, Settings, database_url, instance_dir, load_settings
 from server.db import Database
@@ -326,6 +326,76 @@ def printer_list(office):
     for d in rows:
         p = d["printer"]
         click.echo(f"{d['name']:<24} {d['kind']:<8} " + (f"{p['backend']:<8} {p['status']}" if p else "no printer"))
+
+
+@main.group()
+def retention():
+    """DSGVO retention: delete old ticket details, keep their statistics aggregated."""
+
+
+DAYS_OPTION = click.option("--days", type=click.IntRange(1, 3650),
+                           help="Days of ticket details to keep (default: retention_days of [server], 90).")
+
+
+@retention.command("run")
+@DAYS_OPTION
+@click.option("--office", help="Only this office (slug); staff sessions are then left alone.")
+@click.option("--dry-run", is_flag=True, help="Only report what would be deleted and aggregated.")
+def retention_run(days: int | None, office: str | None, dry_run: bool):
+    """Delete old ticket details; keep statistics.
+
+    Run it daily (systemd timer config/deploy/civicqueue-retention.timer, or cron)."""
+    from server.services.retention import purge
+
+    settings = _settings()
+    db = _database(settings)
+    _require_schema(db)
+    days = days or settings.server.retention_days
+    try:
+        report = purge(Context(db=db), days=days, dry_run=dry_run, office=office)
+    except ServiceError as exc:
+        _fail(exc.message)
+    except DBAPIError as exc:
+        _fail(f"the database failed: {exc.orig}. Each office is purged in one transaction, so none is left half "
+              "done; `retention status` shows where each stands. Run it again.", code=1)
+    click.echo(f"retention: {days} days" + (" (dry run: nothing is deleted)" if dry_run else ""))
+    for result in report.offices:
+        click.echo(_purge_line(result, dry_run))
+    if report.staff_sessions is not None:
+        click.echo(f"staff sessions: {report.staff_sessions} {'to delete' if dry_run else 'deleted'}")
+
+
+PURGE_LABELS = {"tickets": "ticket(s)", "events": "event(s)", "print_jobs": "print job(s)",
+                "pairing_codes": "pairing code(s)", "daily_sequences": "daily number counter(s)"}
+
+
+def _purge_line(result, dry_run: bool) -> str:
+    if not result.due:
+        return f"{result.office}: nothing to do (details before {result.purged_before} are deleted already)"
+    counts = ", ".join(f"{result.deleted[key]} {label}" for key, label in PURGE_LABELS.items())
+    return (f"{result.office}: details before {result.cutoff}: {result.aggregated_days} day(s) "
+            f"{'to aggregate' if dry_run else 'aggregated'} into {result.daily_stats} daily statistics row(s); "
+            f"{'would delete' if dry_run else 'deleted'} {counts}")
+
+
+@retention.command("status")
+@DAYS_OPTION
+def retention_status(days: int | None):
+    """Show each office's purge date and due days."""
+    from server.services.retention import status
+
+    settings = _settings()
+    db = _database(settings)
+    _require_schema(db)
+    days = days or settings.server.retention_days
+    rows = status(Context(db=db), days=days)
+    click.echo(f"retention: {days} days")
+    header = ("office", "purged before", "cutoff", "older ticket days", "oldest ticket day", "aggregated days")
+    table = [header] + [(r["office"], str(r["purged_before"] or "never"), str(r["cutoff"]), str(r["old_ticket_days"]),
+                         str(r["oldest_ticket_day"] or "-"), str(r["aggregated_days"])) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 if __name__ == "__main__":

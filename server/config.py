@@ -47,6 +47,16 @@ class ServiceConfig(_Strict):
     daily_cap: Annotated[int, Field(ge=1)] | None = None
     target_wait: Annotated[int, Field(ge=1, description="minutes")] | None = None
     service_minutes: Annotated[float, Field(gt=0, le=480)] = 5.0
+    pictogram: str | None = None  # a name from server/web/pictograms.py
+
+    @field_validator("pictogram")
+    @classmethod
+    def _known_pictogram(cls, v):
+        from server.web.pictograms import PICTOGRAMS
+
+        if v is not None and v not in PICTOGRAMS:
+            raise ValueError(f"unknown pictogram '{v}' (one of: {', '.join(PICTOGRAMS)})")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -175,8 +185,17 @@ class ServerConfig(_Strict):
     login_limit: Annotated[str, Field(pattern=r"^\d+ ?(/|per) ?\w+( ?[;,] ?\d+ ?(/|per) ?\w+)*$")] = "5/minute;30/hour"
     # How often the server asks its network printers for their status between jobs (0: only when printing).
     printer_check_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    # Days of ticket details kept (`python -m server retention run`); older days remain as aggregated statistics.
+    retention_days: int = 90
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _retention(cls, v):
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 3650:
+            raise ValueError(f"must be a whole number of days from 1 to 3650, not {v!r}")
+        return v
 
     @field_validator("database_url", "message_queue")
     @classmethod

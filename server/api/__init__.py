@@ -9,6 +9,8 @@ from . import (  # noqa: E402,F401  (each registers itself on api)
     audit_routes,
     device_routes,
     errors,
+    office_routes,
     print_routes,
     routes,
+    user_routes,
 )

@@ -43,13 +43,24 @@ ACTIONS: dict[str, tuple[str, str | None]] = {
     "api.new_pairing_code": ("device.pairing_code", None),
     "api.revoke_device": ("device.revoke", None),
     "api.redeem_pairing_code": ("device.paired", None),  # public: recorded by the use case itself
+    "api.create_office": ("office.create", None),
+    "api.update_office": ("office.update", None),
+    "api.update_service": ("service.update", None),
+    "api.order_services": ("service.order", None),
+    "api.update_counter": ("counter.update", None),
+    "api.create_user": ("user.create", None),
+    "api.update_user": ("user.update", None),
+    "api.set_user_password": ("user.password", None),
+    "api.set_printer": ("printer.set", None),
 }
 TICKET_ACTIONS = frozenset(a.value for a in Action if a is not Action.CALL)
 PATH_WORDS = ("verb", "action")  # path parts that name the action, not its target
 ID_NAMES = {"job_id": "print job"}
 # Request fields worth keeping; anything else (passwords, tokens, whatever a future route takes) never is.
 SAFE_FIELDS = ("open", "service", "counter", "position", "ticket", "device", "name", "slug", "prefix", "services",
-               "priority", "lang", "kind")
+               "priority", "lang", "kind", "active", "range",
+               "daily_cap", "target_wait", "service_minutes", "pictogram", "timezone", "language", "languages",
+               "order", "opening_hours", "role", "offices", "backend")
 MAX_TEXT, MAX_ITEMS = 100, 20
 
 

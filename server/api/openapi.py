@@ -6,7 +6,23 @@ import functools
 
 from server import __version__
 
-from .schemas import CallTicketIn, CounterIn, DeviceIn, IssuingIn, PairIn, RequeueIn, ServiceIn, TicketIn, TransferIn
+from .schemas import (
+    CallTicketIn,
+    CounterIn,
+    CounterPatch,
+    DeviceIn,
+    IssuingIn,
+    OfficeIn,
+    OfficePatch,
+    OrderIn,
+    PairIn,
+    RequeueIn,
+    ServiceIn,
+    ServicePatch,
+    TicketIn,
+    TransferIn,
+)
+from .staff_schemas import PasswordIn, PrinterIn, UserIn, UserPatch
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET = {"$ref": "#/components/schemas/Ticket"}
@@ -50,7 +66,9 @@ def _paths() -> dict:
     return {
         "/openapi.json": {"get": _op("This OpenAPI document", None, _ok(200, "The OpenAPI 3.1 document", ANY_OBJECT))},
         "/offices": {"get": _op("List offices", "kiosk, clerk, supervisor, admin, agent",
-                                _ok(200, "Offices", {"type": "array", "items": ANY_OBJECT}))},
+                                _ok(200, "Offices", {"type": "array", "items": ANY_OBJECT})),
+                     "post": _op("Add an office", "admin (of the whole city)", _ok(201, "The office", ANY_OBJECT),
+                                 body=OfficeIn, errors=(409,))},
         "/offices/{office}/services": {
             "parameters": [{"$ref": "#/components/parameters/office"}],
             "get": _op("Services with waiting count and estimate", "kiosk, clerk, supervisor, admin, agent",
@@ -120,6 +138,56 @@ def _paths() -> dict:
         **_printing_paths(),
         **_audit_paths(),
         **_device_paths(),
+        **_office_admin_paths(),
+        **_user_paths(),
+    }
+
+
+def _office_admin_paths() -> dict:
+    office = {"$ref": "#/components/parameters/office"}
+    named = [office, {"name": "service", "in": "path", "required": True, "schema": {"type": "string"}}]
+    counter = [office, {"name": "counter", "in": "path", "required": True, "schema": {"type": "string"}}]
+    settings = _ok(200, "The office with languages and opening hours", ANY_OBJECT)
+    return {
+        "/offices/{office}": {"parameters": [office], "get": _op(
+            "One office with time zone, kiosk languages and opening hours", "kiosk, clerk, supervisor, admin, agent",
+            settings, errors=(404,)), "patch": _op(
+            "Change an office (only the fields sent); kiosks and displays update at once", "admin", settings,
+            body=OfficePatch, errors=(404,))},
+        "/offices/{office}/services/{service}": {"parameters": named, "patch": _op(
+            "Change a service (only the fields sent); `active: false` takes it off the kiosks", "admin",
+            _ok(200, "The service", ANY_OBJECT), body=ServicePatch, errors=(404, 409))},
+        "/offices/{office}/service-order": {"parameters": [office], "post": _op(
+            "The order of the services on the kiosks (every slug once)", "admin",
+            _ok(200, "The order", ANY_OBJECT), body=OrderIn, errors=(404,))},
+        "/offices/{office}/counters/{counter}": {"parameters": counter, "patch": _op(
+            "Rename a counter or set its services in priority order", "admin",
+            _ok(200, "The counter", ANY_OBJECT), body=CounterPatch, errors=(404,))},
+    }
+
+
+def _user_paths() -> dict:
+    user = [{"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    device = [{"$ref": "#/components/parameters/office"}, {"name": "device", "in": "path", "required": True,
+                                                           "schema": {"type": "string"}}]
+    one = _ok(200, "The user", {"$ref": "#/components/schemas/User"})
+    scoped = "admin (one scoped to offices: users of those offices only)"
+    return {
+        "/users": {
+            "get": _op("Staff users: all, or those sharing one of the admin's offices", scoped,
+                       _ok(200, "Users", {"type": "array", "items": {"$ref": "#/components/schemas/User"}})),
+            "post": _op("Add a staff user with a first password", scoped, _ok(201, "The user", {
+                "$ref": "#/components/schemas/User"}), body=UserIn, errors=(404, 409)),
+        },
+        "/users/{user_id}": {"parameters": user, "patch": _op(
+            "Change role, offices or active (deactivating ends the user's sessions; not for one's own account)",
+            scoped, one, body=UserPatch, errors=(404, 409))},
+        "/users/{user_id}/password": {"parameters": user, "post": _op(
+            "Set someone else's password (their sessions end; one's own: /account/password)", scoped, one,
+            body=PasswordIn, errors=(404, 409))},
+        "/offices/{office}/devices/{device}/printer": {"parameters": device, "put": _op(
+            "Set a kiosk's ticket printer (a file printer only at /dev/lpN or /dev/usb/lpN; USB ids also as hex "
+            "text)", "admin", _ok(200, "The device", ANY_OBJECT), body=PrinterIn, errors=(404,))},
     }
 
 
@@ -224,6 +292,20 @@ def _schemas() -> dict:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    for model in (OfficeIn, OfficePatch, ServicePatch, OrderIn, CounterPatch):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    for model in (UserIn, UserPatch, PasswordIn, PrinterIn):
+        schemas[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas["User"] = {"type": "object", "required": ["id", "name", "role", "offices", "active", "created_at",
+                                                      "last_login"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"},
+        "role": {"type": "string", "enum": ["clerk", "supervisor", "admin", "agent"]},
+        "offices": {"type": "array", "items": {"type": "string"}, "description": "Slugs; none = city-wide"},
+        "active": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
+        "last_login": {"type": ["string", "null"], "format": "date-time"},
+        "editable": {"type": "boolean", "description": "Whether the calling admin may change this user"}}}
     nullable_time = {"type": ["string", "null"], "format": "date-time"}
     schemas["Ticket"] = {"type": "object", "required": [
         "id", "code", "office", "service", "state", "counter", "created_at", "called_at", "started_at",

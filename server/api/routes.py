@@ -83,7 +83,7 @@ def create_service(office: str):
     try:
         config = ServiceConfig(slug=slug, name=names, prefix=body.prefix, range=body.range,
                                daily_cap=body.daily_cap, target_wait=body.target_wait,
-                               service_minutes=body.service_minutes)
+                               service_minutes=body.service_minutes, pictogram=body.pictogram)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "body"

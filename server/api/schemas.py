@@ -61,12 +61,64 @@ class ServiceIn(Body):
     daily_cap: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
     target_wait: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
     service_minutes: Annotated[float, Field(gt=0, le=480)] = 5.0
+    pictogram: Annotated[str, Field(max_length=32)] | None = None
 
 
 class CounterIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     services: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1)]
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = None
+
+
+SLUG_FIELD = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+NAMES = Annotated[dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")],
+                       Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=20)]
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+WEEKDAY = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+OPENING_HOURS = dict[WEEKDAY, Annotated[list[tuple[HHMM, HHMM]], Field(max_length=4)]]
+LANG_CODE = Annotated[str, Field(min_length=2, max_length=16)]
+
+
+class OfficeIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    slug: SLUG_FIELD | None = None
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] = "Europe/Berlin"
+    language: LANG_CODE = "de"
+    languages: Annotated[list[LANG_CODE], Field(max_length=20)] = []
+    opening_hours: OPENING_HOURS = {}
+
+
+class OfficePatch(Body):
+    """Only the fields sent are changed."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    language: LANG_CODE | None = None
+    languages: Annotated[list[LANG_CODE], Field(max_length=20)] | None = None
+    opening_hours: OPENING_HOURS | None = None
+
+
+class ServicePatch(Body):
+    """Only the fields sent are changed; `daily_cap`, `target_wait` and `pictogram` may be null (none)."""
+
+    name: NAMES | None = None
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]{0,3}$")] | None = None
+    range: tuple[Annotated[int, Field(ge=0, le=99999)], Annotated[int, Field(ge=0, le=99999)]] | None = None
+    daily_cap: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
+    target_wait: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
+    service_minutes: Annotated[float, Field(gt=0, le=480)] | None = None
+    active: bool | None = None
+    pictogram: Annotated[str, Field(max_length=32)] | None = None
+
+
+class OrderIn(Body):
+    order: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=500)]
+
+
+class CounterPatch(Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    services: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]],
+                        Field(min_length=1, max_length=200)] | None = None
 
 
 class DeviceIn(Body):

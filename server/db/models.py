@@ -49,6 +49,13 @@ class Office(Base):
     language: Mapped[str] = mapped_column(String(16), default="de")
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     issuing: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Weekday ("mon".."sun") -> list of ["HH:MM", "HH:MM"] opening periods, in the office's time zone.
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    # The languages its kiosks offer (codes); empty means every language of the deployment.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # Retention: ticket details of days before this office-local date are gone; their statistics are in
+    # daily_stats.
+    details_purged_before: Mapped[date | None] = mapped_column(Date)
     # The last event's sequence number; every committed change takes the next one.
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
@@ -76,6 +83,7 @@ class Service(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     issuing: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    pictogram: Mapped[str | None] = mapped_column(String(32))  # a name from server/web/pictograms.py
 
     office: Mapped[Office] = relationship(back_populates="services")
 
@@ -305,6 +313,30 @@ class PrintJob(Base):
 
     ticket: Mapped[Ticket] = relationship()
     device: Mapped[Device] = relationship()
+
+
+class DailyStats(Base):
+    """One service's statistics of one office-local day, kept in aggregated form after retention has deleted
+    the day's tickets and events: counts and duration histograms, nothing that points to a ticket."""
+
+    __tablename__ = "daily_stats"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class RetentionPurge(Base):
+    """Marks a retention purge's own transaction (the row is deleted before its commit): the event log's
+    append-only guard lets deletes through only while it can see such a row (migration 0006)."""
+
+    __tablename__ = "retention_purges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    txid: Mapped[int | None] = mapped_column(BigInteger)  # PostgreSQL: the purging transaction's id
+    office_id: Mapped[int] = mapped_column(Integer)
 
 
 class StaffSession(Base):

@@ -16,3 +16,8 @@ def send_job(device_id: int, payload: dict) -> None:
 
 def send_config(sid: str, config: dict) -> None:
     socketio.emit("agent_config", config, namespace="/kiosk", to=sid)
+
+
+def push_config(device_id: int, config: dict) -> None:
+    """New printer settings to a kiosk's agent wherever it is connected (after the change's commit)."""
+    socketio.emit("agent_config", config, namespace="/kiosk", to=agent_room(device_id))

@@ -58,7 +58,8 @@ def display_state(session: Session, office: Office, now, base_url: str = "") -> 
 
 
 def kiosk_state(session: Session, office: Office, now, base_url: str = "") -> dict:
-    return {"seq": office.seq, "office": office_brief(office) | {"issuing": office.issuing},
+    return {"seq": office.seq, "office": office_brief(office) | {"issuing": office.issuing,
+                                                                 "languages": list(office.languages or [])},
             "services": [service_view(session, s, now) for s in office.services if s.active]}
 
 

@@ -70,7 +70,7 @@ def _new_service(session: Session, office: Office, sc: ServiceConfig) -> Service
     service = Service(office=office, slug=sc.slug, names=dict(sc.name), prefix=sc.prefix,
                       range_start=sc.range[0], range_end=sc.range[1], daily_cap=sc.daily_cap,
                       target_wait_minutes=sc.target_wait, service_minutes=sc.service_minutes,
-                      active=True, issuing=True, sort_order=order)
+                      active=True, issuing=True, sort_order=order, pictogram=sc.pictogram)
     session.add(service)
     return service
 

@@ -59,6 +59,21 @@ def is_valid(ctx: Context, raw: str) -> bool:
             PairingCode.expires_at > ctx.clock())) is not None
 
 
+def peek(ctx: Context, code: str) -> dict:
+    """What a valid code would pair (device name, kind, office name), without using it; else why not."""
+    raw = normalize(code)
+    if raw is None:
+        raise CodeNotFound("no such pairing code; check it and type it again")
+    with ctx.db.read_session() as session:
+        device = session.scalar(select(Device).join(PairingCode, PairingCode.device_id == Device.id).where(
+            PairingCode.code_hash == hash_code(raw), PairingCode.used_at.is_(None),
+            PairingCode.expires_at > ctx.clock()))
+        if device is None:
+            _refuse(session, raw)
+        return {"device": device.name, "kind": device.kind, "office": device.office.slug,
+                "office_name": device.office.name, "code": display_code(raw)}
+
+
 def create_device(ctx: Context, actor: Actor, office_slug: str, name: str, kind: str) -> dict:
     """Add a kiosk or display to an office (it has no token until it is paired)."""
     name = _valid_name(name)

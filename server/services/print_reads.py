@@ -129,12 +129,24 @@ def list_devices(ctx: Context, actor: Actor, office_slug: str) -> list[dict]:
             select(Device).where(Device.office_id == office.id).order_by(Device.kind, Device.name))]
 
 
+def get_device(ctx: Context, actor: Actor, office_slug: str, name: str) -> tuple[dict, int]:
+    """One device as staff see it, and its id (for messages to its agent)."""
+    with ctx.db.read_session() as session:
+        office = office_by_slug(session, office_slug, actor)
+        device = session.scalars(select(Device).where(Device.office_id == office.id,
+                                                      Device.name == name)).one_or_none()
+        if device is None:
+            raise NotFound("device", name)
+        return device_view(session, device), device.id
+
+
 def device_view(session: Session, d: Device) -> dict:
     printer = printer_view(d)
     if printer is not None:
         last = session.scalars(select(PrintJob).where(PrintJob.device_id == d.id)
                                .order_by(PrintJob.id.desc()).limit(1)).first()
         printer["last_job"] = view_of(last) if last else None
+        printer["settings"] = dict(d.printer)  # as configured (backend, host, port, path, paper, ...)
     agent = ({"connected": d.agent_connected, "version": d.agent_version}
              if d.kind == "kiosk" and (d.printer_backend == "usb" or d.agent_version) else None)
     return {"name": d.name, "kind": d.kind, "last_seen": iso(d.last_seen_at), "agent": agent, "printer": printer}

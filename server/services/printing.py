@@ -236,10 +236,11 @@ def fail_stale(ctx: Context, older_than: timedelta, reason: PrintError) -> list[
     return [v for v in (finish(ctx, job_id, reason) for job_id in stuck) if v]
 
 
-def set_printer(ctx: Context, office_slug: str, device_name: str, printer: dict) -> dict:
-    """Configure a device's printer (CLI; the admin UI later)."""
+def set_printer(ctx: Context, office_slug: str, device_name: str, printer: dict, actor: Actor | None = None) -> dict:
+    """Configure a device's printer (the CLI; the admin page with its actor, whose office scope is checked and
+    whose change is an event, so counters and kiosks see it at once)."""
     with ctx.uow() as uow:
-        office = office_by_slug(uow.session, office_slug)
+        office = office_by_slug(uow.session, office_slug, actor)
         device = uow.session.scalars(select(Device).where(Device.office_id == office.id,
                                                           Device.name == device_name)).one_or_none()
         if device is None:
@@ -249,4 +250,9 @@ def set_printer(ctx: Context, office_slug: str, device_name: str, printer: dict)
                           "not_a_kiosk")
         device.printer = printer
         device.printer_status, device.printer_detail = "unknown", None
+        if actor is not None:
+            uow.session.flush()
+            uow.record(office, "printer_set", ctx.clock(), actor,
+                       details={"device": device.name, "backend": device.printer_backend},
+                       data={"device": {"name": device.name, "printer": printer_view(device)}})
         return printer

@@ -188,6 +188,8 @@ def service_view(session: Session, s: Service, now: datetime, lang: str | None =
         "target_wait": s.target_wait_minutes,
         "service_minutes": s.service_minutes,
         "active": s.active,
+        "pictogram": s.pictogram,
+        "sort_order": s.sort_order,
         "issuing": reason is None,
         "closed_reason": reason,
         "issued_today": issued,

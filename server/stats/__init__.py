@@ -1,1 +1,1 @@
-"""Read-only statistics built from the event log."""
+"""Read-only statistics built from the event log and, for days past retention, from daily aggregates."""

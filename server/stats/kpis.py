@@ -1,35 +1,16 @@
-"""KPIs per service from the event log: counts, and wait, walk and service times."""
+"""KPIs per service: counts, and wait, walk and service times, from the event log and, for days whose ticket
+details retention has deleted, from their aggregated daily statistics."""
 
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from server.db.models import Event, Office, Service
+from server.db.models import Office, Service
 
-COUNTED = {"issued": "issued", "finished": "served", "no_show": "no_show", "cancelled": "cancelled",
-           "transferred": "transferred", "refused": "refused", "recalled": "recalled"}
-TICKET_KINDS = ("issued", "called", "started", "finished")
-
-
-@dataclass
-class _Acc:
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED.values(), 0))
-    waits: list[float] = field(default_factory=list)
-    walks: list[float] = field(default_factory=list)
-    services: list[float] = field(default_factory=list)
-    within_target: int = 0
-
-
-def day_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """UTC instants from the start of `first` to the end of `last`, in the office's time zone."""
-    start = datetime.combine(first, time.min, tz).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time.min, tz).astimezone(timezone.utc)
-    return start, end
+from .daily import COUNTED, Days, DayStats, from_events, from_rows
 
 
 def _summary(values: list[float]) -> dict:
@@ -42,64 +23,38 @@ def _summary(values: list[float]) -> dict:
 
 
 def office_kpis(session, office: Office, first: date, last: date) -> dict:
-    """KPIs of tickets issued from `first` to `last` (office-local dates), per service and in total."""
-    start, end = day_bounds(first, last, ZoneInfo(office.timezone))
-    events = session.execute(
-        select(Event.kind, Event.at, Event.ticket_id, Event.service_id)
-        .where(Event.office_id == office.id, Event.at >= start, Event.at < end)
-        .order_by(Event.seq)
-    ).all()
+    """KPIs of tickets issued from `first` to `last` (office-local dates), per service and in total.
+
+    Days before office.details_purged_before come from daily_stats (a missing row is a day without tickets),
+    the others from the event log."""
     services = {s.id: s for s in session.scalars(select(Service).where(Service.office_id == office.id))}
-    per: dict[int, _Acc] = {sid: _Acc() for sid in services}
-    firsts: dict[int, dict[str, datetime]] = {}
-    issued_service: dict[int, int] = {}
-    for kind, at, ticket_id, service_id in events:
-        if kind in COUNTED and service_id in per:
-            per[service_id].counts[COUNTED[kind]] += 1
-        if ticket_id is None:
-            continue
-        if kind == "issued":
-            issued_service[ticket_id] = service_id
-        marks = firsts.setdefault(ticket_id, {})
-        if kind in TICKET_KINDS and kind not in marks:
-            marks[kind] = at
-        if kind in ("called", "recalled") and "started" not in marks:
-            marks["last_called"] = at
-    for ticket_id, marks in firsts.items():
-        sid = issued_service.get(ticket_id)
-        if sid is None or "issued" not in marks:
-            continue  # issued before the range: its times belong to the day it was issued
-        _add_times(per[sid], marks, services[sid].target_wait_minutes)
-    rows = [_row(services[sid].slug, acc) for sid, acc in per.items()]
-    total = _Acc()
-    for acc in per.values():
-        for k, v in acc.counts.items():
-            total.counts[k] += v
-        total.waits += acc.waits
-        total.walks += acc.walks
-        total.services += acc.services
-        total.within_target += acc.within_target
+    purged = office.details_purged_before
+    days: Days = {}
+    if purged and first < purged:
+        days |= from_rows(session, office, first, min(last, purged - timedelta(days=1)))
+    if not purged or last >= purged:
+        targets = {sid: s.target_wait_minutes for sid, s in services.items()}
+        days |= from_events(session, office, max(first, purged or first), last, targets)
+    per = {sid: DayStats() for sid in services}
+    for by_service in days.values():
+        for sid, stats in by_service.items():
+            if sid in per:
+                per[sid].add(stats)
+    total = DayStats()
+    for stats in per.values():
+        total.add(stats)
+    aggregated = max(0, ((min(last, purged - timedelta(days=1)) - first).days + 1)) if purged else 0
     return {"office": office.slug, "from": first.isoformat(), "to": last.isoformat(),
-            "services": rows, "total": _row(None, total)}
+            "services": [_row(services[sid].slug, stats) for sid, stats in per.items()],
+            "total": _row(None, total), "aggregated_days": aggregated}
 
 
-def _add_times(acc: _Acc, marks: dict, target_minutes: int | None) -> None:
-    if "called" in marks:
-        wait = (marks["called"] - marks["issued"]).total_seconds()
-        acc.waits.append(wait)
-        if target_minutes and wait <= target_minutes * 60:
-            acc.within_target += 1
-    if "started" in marks and "called" in marks:
-        acc.walks.append((marks["started"] - marks.get("last_called", marks["called"])).total_seconds())
-    if "finished" in marks and "started" in marks:
-        acc.services.append((marks["finished"] - marks["started"]).total_seconds())
-
-
-def _row(slug: str | None, acc: _Acc) -> dict:
-    called = len(acc.waits)
-    return {"service": slug, **acc.counts, "wait_minutes": _summary(acc.waits),
-            "walk_minutes": _summary(acc.walks), "service_minutes": _summary(acc.services),
-            "service_level": round(100 * acc.within_target / called, 1) if called else None}
+def _row(slug: str | None, stats: DayStats) -> dict:
+    called = len(stats.waits)
+    return {"service": slug, **{k: stats.counts.get(k, 0) for k in COUNTED.values()},
+            "wait_minutes": _summary(stats.waits), "walk_minutes": _summary(stats.walks),
+            "service_minutes": _summary(stats.services),
+            "service_level": round(100 * stats.within_target / called, 1) if called else None}
 
 
 CSV_COLUMNS = ["service", *COUNTED.values(), "wait_mean", "wait_median", "wait_p90", "wait_max",

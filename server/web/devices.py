@@ -35,12 +35,13 @@ class OfficeInfo:
     name: str
     language: str
     timezone: str
+    languages: tuple[str, ...] = ()  # the kiosk's languages; empty: every configured one
 
 
 def find_office(slug: str) -> OfficeInfo | None:
     with current_app.extensions["civicqueue"].db.read_session() as session:
         o = session.scalars(select(Office).where(Office.slug == slug)).one_or_none()
-        return OfficeInfo(o.id, o.slug, o.name, o.language, o.timezone) if o else None
+        return OfficeInfo(o.id, o.slug, o.name, o.language, o.timezone, tuple(o.languages or ())) if o else None
 
 
 def page_actor(token: str | None = None) -> Actor | None:

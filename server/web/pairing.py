@@ -1,5 +1,8 @@
 """Pairing on the device itself: the QR code's URL /pair/<code>, or the code typed into /pair. Either puts the
-new device token into the device cookie and opens the device's page."""
+new device token into the device cookie and opens the device's page.
+
+Opening the link only shows what it would pair and asks to confirm (a POST): a GET changes nothing, so a link
+preview, a prefetch or a virus scanner that fetches the URL cannot use the code up."""
 
 from __future__ import annotations
 
@@ -57,8 +60,14 @@ def form():
 @bp.get("/pair/<code>")
 @_limited
 def by_link(code: str):
-    """The pairing URL (the QR code): opened on the device, it pairs the device at once."""
-    return _pair(code, PairForm(formdata=None, code=code))
+    """The pairing URL (the QR code): opened on the device, it says which device this becomes; one tap pairs."""
+    form = PairForm(formdata=None, code=code)
+    try:
+        found = pairing.peek(current_app.extensions["civicqueue"], code)
+    except ServiceError as exc:
+        return render_template("pair.html", form=form, error=_message(exc)), exc.status
+    form.code.data = found["code"]
+    return render_template("pair.html", form=form, confirm=found), 200, {"Cache-Control": "no-store"}
 
 
 def _pair(code: str, form: PairForm):

@@ -4,6 +4,8 @@ from flask import Blueprint, abort, send_from_directory
 
 from server.config import ROOT
 
+from .pictograms import pictogram_file
+
 bp = Blueprint("vendor", __name__)
 NODE_MODULES = ROOT / "node_modules"
 
@@ -22,3 +24,13 @@ def vendor_file(name: str):
         abort(404)
     folder, _, filename = path.rpartition("/")
     return send_from_directory(NODE_MODULES / folder, filename, max_age=86400)
+
+
+@bp.get("/vendor/pictograms/<name>.svg")
+def pictogram(name: str):
+    """A service pictogram (see server/web/pictograms.py)."""
+    path = pictogram_file(name)
+    if path is None or not (NODE_MODULES / path).is_file():
+        abort(404)
+    folder, _, filename = path.rpartition("/")
+    return send_from_directory(NODE_MODULES / folder, filename, max_age=86400, mimetype="image/svg+xml")

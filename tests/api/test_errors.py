@@ -198,7 +198,8 @@ def test_an_unknown_route_under_the_api_is_404_json(api):
     ("PUT", "/offices/mitte/counters/schalter-1/call-next"),
     ("GET", "/tickets/1/start"),
     ("POST", "/wait-times"),
-    ("POST", "/offices"),
+    ("DELETE", "/offices"),
+    ("PUT", "/offices/mitte"),
 ])
 def test_a_wrong_method_is_405_json(api, method, path):
     before = snapshot(api)

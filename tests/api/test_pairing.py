@@ -158,11 +158,21 @@ def test_failed_codes_are_rate_limited_but_good_ones_are_not(api):
     assert redeem(api, fresh).status_code == 429  # the address is blocked for the rest of the minute
 
 
-def test_the_pairing_link_sets_the_device_cookie_and_opens_the_device_page(app, api):
+def csrf_of(page: str) -> str:
+    return page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+
+def test_the_pairing_link_asks_first_then_sets_the_device_cookie_and_opens_the_device_page(app, api):
     code = add_device(api, "Anzeige Halle", "display")["pairing"]["code"]
     browser = app.test_client()
     assert browser.get(f"/pair/{code}/qr.svg").mimetype == "image/svg+xml"
-    resp = browser.get(f"/pair/{code}")
+    for _ in range(3):  # a link preview or prefetch fetching the URL uses nothing up
+        resp = browser.get(f"/pair/{code}", headers={"Accept-Language": "en"})
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "qms_device" not in resp.headers.get("Set-Cookie", "")
+        assert "the display “Anzeige Halle” of Bürgerbüro Mitte" in page and f'value="{code}"' in page
+        assert resp.headers["Cache-Control"] == "no-store"
+    resp = browser.post("/pair", data={"code": code, "csrf_token": csrf_of(page)})
     assert resp.status_code == 302 and resp.location == "/display/mitte"
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith("qms_device=cq_") and "HttpOnly" in cookie
@@ -170,6 +180,13 @@ def test_the_pairing_link_sets_the_device_cookie_and_opens_the_device_page(app, 
     again = browser.get(f"/pair/{code}", headers={"Accept-Language": "en"})
     assert again.status_code == 404 and "used already" in again.get_data(as_text=True)
     assert browser.get(f"/pair/{code}/qr.svg").status_code == 404  # only while the code is valid
+
+
+def test_an_expired_pairing_link_says_so(app, api, clock):
+    code = add_device(api, "Anzeige Flur", "display")["pairing"]["code"]
+    clock.advance(minutes=16)
+    resp = app.test_client().get(f"/pair/{code}", headers={"Accept-Language": "en"})
+    assert resp.status_code == 410 and "expired" in resp.get_data(as_text=True)
 
 
 def test_the_typed_code_form_needs_its_csrf_token(app, api):

@@ -48,6 +48,8 @@ NORD_CONFIG =  "401    ok     office      role       role   role   role   role  
 MITTE_PRINT =  "401    ok     ok          ok         ok     role   ok     role    office     office          office"
 # the audit log: supervisors read their offices' entries, admins all (office scoping is in test_audit.py).
 AUDIT_LOG =    "401    ok     ok          ok         role   role   role   role    role       ok              role"
+# new offices: only an admin of the whole city.
+CITY_CONFIG =  "401    ok     office      role       role   role   role   role    role       role            role"
 
 DENIED = {"401": (401, "unauthorized"), "role": (403, "wrong_role"), "office": (403, "wrong_office")}
 
@@ -165,18 +167,69 @@ def new_counter(values: dict, role: str) -> dict:
     return {"name": f"Platz {role}", "slug": f"platz-x{ROLES.index(role)}", "services": ["ausweis"]}
 
 
+def reversed_services(api) -> dict:
+    resp = api.get("/offices/mitte/services", "admin")
+    assert resp.status_code == 200, body_text(resp)
+    return {"order": [s["slug"] for s in reversed(resp.get_json())]}
+
+
+def new_office(values: dict, role: str) -> dict:
+    return {"name": f"Amt {role}", "slug": f"amt-{ROLES.index(role)}"}
+
+
+_users = itertools.count(1)
+PASSWORD = "a-long-secret-1"
+
+
+def new_user(office: str) -> Callable:
+    def setup(api) -> dict:
+        body = {"name": f"nutzer-{next(_users)}", "role": "clerk", "offices": [office], "password": PASSWORD}
+        resp = api.post("/users", "admin", json=body)
+        assert resp.status_code == 201, body_text(resp)
+        return {"user": resp.get_json()["id"]}
+    return setup
+
+
+def new_user_body(office: str) -> Callable:
+    return lambda values, role: {"name": f"{office}-{role}", "role": "clerk", "offices": [office], "password": PASSWORD}
+
+
+def every_user(api, values: dict) -> list:
+    """Users are no office's events: what a user write changes (or must not) is read from their rows."""
+    from sqlalchemy import select
+
+    from server.db.models import User
+
+    with api.ctx.db.read_session() as session:
+        return sorted((u.name, u.role, u.active, u.password_hash, sorted(o.slug for o in u.offices))
+                      for u in session.scalars(select(User)))
+
+
+def new_kiosk(office: str) -> Callable:
+    def setup(api) -> dict:
+        name = f"kiosk-{next(_devices)}"
+        resp = api.post(f"/offices/{office}/devices", "admin", json={"name": name, "kind": "kiosk"})
+        assert resp.status_code == 201, body_text(resp)
+        return {"device": name}
+    return setup
+
+
+USB_PRINTER = {"backend": "usb", "vendor": "0x04b8", "product": "0x0e28"}
+
+
 @dataclass(frozen=True)
 class Row:
     name: str
     method: str
-    path: str  # full path; {ticket}, {token}, {job} and {device} come from the setup
+    path: str  # full path; {ticket}, {token}, {job}, {device} and {user} come from the setup
     expect: str
     ok: int = 200
     mimetype: str = "application/json"
     teardown: Callable[..., None] | None = None  # puts back what a permitted request changed for later rows
     setup: Callable[..., dict] = nothing
     body: dict | Callable[[dict, str], dict] | None = None
-    office: str = "mitte"  # whose event seq a permitted write moves
+    office: str | Callable[[str], str] = "mitte"  # whose event seq a permitted write moves (by role)
+    state: Callable[..., object] | None = None  # what a permitted write changes when no office event records it
 
     @property
     def writes(self) -> bool:
@@ -255,6 +308,34 @@ MATRIX = [
     Row("revoke device", "POST", f"{M}/devices/{{device}}/revoke", MITTE_CONFIG, setup=new_device),
     Row("pair a device", "POST", f"{V1}/pair", PUBLIC, setup=new_device,
         body=lambda values, role: {"code": values["code"]}),
+    Row("read an office", "GET", M, MITTE_KIOSK),
+    Row("create office", "POST", f"{V1}/offices", CITY_CONFIG, ok=201, body=new_office,
+        office=lambda role: f"amt-{ROLES.index(role)}"),
+    Row("change office", "PATCH", M, MITTE_CONFIG, body=lambda values, role: {"name": f"Bürgeramt Mitte {role}"}),
+    Row("nord: change office", "PATCH", N, NORD_CONFIG, office="nord",
+        body=lambda values, role: {"name": f"Bürgeramt Nord {role}"}),
+    Row("change service", "PATCH", f"{M}/services/ausweis", MITTE_CONFIG,
+        body=lambda values, role: {"target_wait": 10 + ROLES.index(role)}),
+    Row("order services", "POST", f"{M}/service-order", MITTE_CONFIG, setup=reversed_services,
+        body=lambda values, role: values),
+    Row("change counter", "PATCH", f"{M}/counters/schalter-3", MITTE_CONFIG,
+        body=lambda values, role: {"name": f"Schalter 3 {role}"}),
+    Row("list users", "GET", f"{V1}/users", MITTE_CONFIG, state=every_user),
+    Row("create user", "POST", f"{V1}/users", MITTE_CONFIG, ok=201, body=new_user_body("mitte"), state=every_user),
+    Row("nord: create user", "POST", f"{V1}/users", NORD_CONFIG, ok=201, body=new_user_body("nord"),
+        state=every_user),
+    Row("change user", "PATCH", f"{V1}/users/{{user}}", MITTE_CONFIG, setup=new_user("mitte"),
+        body={"role": "supervisor"}, state=every_user),
+    Row("nord: change user", "PATCH", f"{V1}/users/{{user}}", NORD_CONFIG, setup=new_user("nord"),
+        body={"active": False}, state=every_user),
+    Row("set a user's password", "POST", f"{V1}/users/{{user}}/password", MITTE_CONFIG, setup=new_user("mitte"),
+        body={"password": "another-long-secret"}, state=every_user),
+    Row("nord: set a user's password", "POST", f"{V1}/users/{{user}}/password", NORD_CONFIG,
+        setup=new_user("nord"), body={"password": "another-long-secret"}, state=every_user),
+    Row("set a kiosk's printer", "PUT", f"{M}/devices/{{device}}/printer", MITTE_CONFIG, setup=new_kiosk("mitte"),
+        body=USB_PRINTER),
+    Row("nord: set a kiosk's printer", "PUT", f"{N}/devices/{{device}}/printer", NORD_CONFIG,
+        setup=new_kiosk("nord"), body=USB_PRINTER, office="nord"),
 ]
 CASES = [pytest.param(row, role, id=f"{row.name}-{role}") for row in MATRIX for role in ROLES]
 
@@ -295,24 +376,29 @@ def test_role_matrix(shared, row: Row, role: str):
     clock.advance(days=1)
     values = row.setup(api)
     seq_before, ticket_before = office_seqs(api), ticket_state(api, values)
+    state_before = row.state(api, values) if row.state else None
 
     resp = send(api, row, role, values)
     api.spooler.wait_idle()  # a permitted print request goes on in the background; its events count too
 
     expected = expectations(row.expect)[role]
     seq_after, ticket_after = office_seqs(api), ticket_state(api, values)
+    state_after = row.state(api, values) if row.state else None
     if expected == "ok":
         assert resp.status_code == row.ok, f"{row.name} as {role}: {resp.status_code} {body_text(resp)}"
         assert resp.mimetype == row.mimetype, resp.content_type
-        if row.writes:
-            assert seq_after[row.office] > seq_before[row.office], f"{row.name} as {role} changed nothing"
+        if row.writes and row.state:
+            assert state_after != state_before, f"{row.name} as {role} changed nothing"
+        elif row.writes:
+            office = row.office(role) if callable(row.office) else row.office
+            assert seq_after[office] > seq_before.get(office, 0), f"{row.name} as {role} changed nothing"
         else:
-            assert seq_after == seq_before and ticket_after == ticket_before
+            assert seq_after == seq_before and ticket_after == ticket_before and state_after == state_before
     else:
         status, code = DENIED[expected]
         assert_error(resp, status, code)
         assert seq_after == seq_before, f"refused {row.name} as {role} still changed state"
-        assert ticket_after == ticket_before
+        assert ticket_after == ticket_before and state_after == state_before
     if row.teardown:
         row.teardown(api, values)
 
@@ -340,7 +426,7 @@ def test_a_public_endpoint_ignores_a_bad_token(api):
 
 # --- the matrix must cover every route -----------------------------------------------------------------------
 def _concrete(path: str) -> str:
-    return path.format(ticket=1, token="abc", job=1, device="geraet")
+    return path.format(ticket=1, token="abc", job=1, device="geraet", user=1)
 
 
 def _matrix_rules(app) -> set[tuple[str, str]]:

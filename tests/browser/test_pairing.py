@@ -1,4 +1,5 @@
-"""Pairing in Chromium: the pairing link opens the display page, live; a revoke sends it to "not paired"."""
+"""Pairing in Chromium: the pairing link asks once, then opens the display page, live; a revoke sends it to
+"not paired"."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ def test_the_pairing_link_opens_the_live_display_and_a_revoke_unpairs_it(live_se
     assert made.status_code == 201, made.text
     page = context.new_page()
     page.goto(made.json()["pairing"]["url"])
+    expect(page.locator("#pair-help")).to_contain_text("„anzeige-neu“")  # what it becomes, asked first
+    page.get_by_role("button", name="Dieses Gerät koppeln").click()
     expect(page).to_have_url(f"{live_server.url}/display/mitte")
     expect(page.locator("html")).to_have_attribute("data-connection", "online", timeout=10_000)
 

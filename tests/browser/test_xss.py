@@ -1,13 +1,13 @@
-"""XSS (issue 5): hostile service and counter names are shown as text on the kiosk, display, counter and the
-citizen's status page, never run or parsed as markup.
+"""XSS (issue 5): hostile office, service and counter names are shown as text on the kiosk, display, counter, the
+admin pages and the citizen's status page, never run or parsed as markup.
 
 Every page is opened twice: once as shipped (the CSP must be sent and nothing may trip it) and once in a context
 that ignores the CSP, so that escaping alone has to hold: there a hole would fire a real `alert` dialog. On every
 page: no dialog, no element or attribute made by a payload, no page error, no console error, no CSP violation,
 and each payload visible literally where the name is shown.
 
-Office names cannot be set through the API and the live_server fixture always loads the demo layout (no layout
-file can be passed), so a hostile office name is not covered here.
+Office names are set through the admin API (PATCH /offices/{office}), both before a page loads (server-rendered)
+and while it is open (the live update).
 """
 
 from __future__ import annotations
@@ -314,3 +314,75 @@ def test_counter_page_shows_hostile_names_as_text(live_server, watched):
         literal(page.locator("#parked-list"), PAYLOADS[0])
         screenshot(page, f"xss-counter-{w.mode}")
         w.assert_clean(page, "counter with a parked ticket")
+
+
+# --- office names, and the admin's setup pages ------------------------------------------------------------------
+ADMIN_PASSWORD = "admin-secret-123"
+
+
+def sign_in_admin(page, url: str, path: str) -> None:
+    page.goto(url + path)
+    if "/login" in page.url:
+        page.fill("#name", "ada")
+        page.fill("#password", ADMIN_PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda u: "/login" not in u, timeout=TIMEOUT)
+
+
+def rename_office(live_server, name: str) -> None:
+    r = live_server.api("PATCH", "/offices/mitte", json={"name": name})
+    assert r.status_code == 200 and r.json()["name"] == name, r.text
+
+
+def test_hostile_office_names_are_text_everywhere_and_live(live_server, watched):
+    seed(live_server)
+    live_server.proc.cli("user", "add", "ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
+    ticket = live_server.issue(SERVICES[0])
+    for w in watched:
+        sign_in_admin(w.new_page(), live_server.url, "/admin/mitte/services")
+    for payload in PAYLOADS[:3]:
+        rename_office(live_server, payload)
+        for w in watched:
+            kiosk = w.new_page()
+            kiosk.goto(f"{live_server.url}/kiosk/mitte?token={live_server.tokens['KIOSK']}")
+            expect(kiosk.locator("#start-title")).to_have_text(payload)
+            w.assert_clean(kiosk, f"kiosk with office {payload!r}")
+            status = w.new_page()
+            status.goto(ticket["status_url"])
+            literal(status, payload)
+            w.assert_clean(status, f"status page with office {payload!r}")
+            for path in ("/admin/mitte/services", "/admin/mitte/counters", "/admin/mitte/office",
+                         "/admin/mitte/devices", "/admin/"):
+                page = w.new_page()
+                page.goto(live_server.url + path)
+                expect(page.locator("[aria-busy='true']")).to_have_count(0, timeout=TIMEOUT)
+                literal(page, payload)
+                w.assert_clean(page, f"{path} with office {payload!r}")
+                if path == "/admin/mitte/services":
+                    for slug in SERVICES:
+                        expect(page.locator(f"#service-rows tr[data-service='{slug}'] .name")).to_have_text(
+                            payload_of(slug))
+                if path == "/admin/mitte/counters":
+                    for counter in COUNTERS:
+                        expect(page.locator(f"#counter-rows tr[data-counter='{counter}'] .name")).to_have_text(
+                            payload_of(counter))
+                    screenshot(page, f"xss-admin-counters-{w.mode}")
+                page.close()
+            # the open kiosk takes the next name live, as text
+            kiosk.evaluate("window.__same = true")
+            nxt = PAYLOADS[(PAYLOADS.index(payload) + 1) % len(PAYLOADS)]
+            rename_office(live_server, nxt)
+            expect(kiosk.locator("#start-title")).to_have_text(nxt, timeout=TIMEOUT)
+            assert kiosk.evaluate("window.__same") is True
+            w.assert_clean(kiosk, f"kiosk renamed live to {nxt!r}")
+            rename_office(live_server, payload)
+            kiosk.close()
+            status.close()
+    for w in watched:  # the display and the counter pick list with the last name
+        display = w.new_page()
+        display.goto(f"{live_server.url}/display/mitte?token={live_server.tokens['DISPLAY']}")
+        expect(display.locator(".office-name")).to_have_text(PAYLOADS[2], timeout=TIMEOUT)
+        rename_office(live_server, PAYLOADS[0])
+        expect(display.locator(".office-name")).to_have_text(PAYLOADS[0], timeout=TIMEOUT)
+        w.assert_clean(display, "display renamed live")
+        rename_office(live_server, PAYLOADS[2])

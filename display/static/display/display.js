@@ -45,9 +45,24 @@ function announce(call) {
 }
 
 // A snapshot (on every (re)connect) or a state (after every batch of changes) replaces the whole view.
+/** An admin renamed the office: the new name at once; a new time zone or language needs the page anew. */
+function applyOffice(office) {
+  if (!office) return;
+  if ((office.timezone && office.timezone !== config.timezone) || (office.language && office.language !== config.language)) {
+    location.reload();
+    return;
+  }
+  const heading = document.querySelector(".office-name");
+  if (heading.textContent !== office.name) {
+    document.title = document.title.replace(heading.textContent, office.name);
+    heading.textContent = office.name;
+  }
+}
+
 function onState(state, { snapshot = false } = {}) {
   if (!snapshot && state.seq < seenSeq) return; // overtaken by newer news (several server processes)
   seenSeq = state.seq;
+  applyOffice(state.office);
   const incoming = mergeCalls([], state.calls);
   if (lastAnnounced === null || (snapshot && state.seq < lastAnnounced)) {
     lastAnnounced = state.seq; // first load (or a new database): show the history, announce nothing

@@ -142,8 +142,25 @@ function onConnection(status) {
   if (online && !offlineTimer) offlineTimer = setTimeout(() => { offlineTimer = null; setOnline(false); }, OFFLINE_DELAY_MS);
 }
 
+const languagesKey = (office) => JSON.stringify(office?.languages ?? []);
+const pageLanguages = languagesKey(state.office);
+
+/** An admin renamed the office or changed its kiosk languages: the name at once, new languages on the start screen. */
+function applyOffice(office) {
+  if (languagesKey(office) !== pageLanguages && document.body.dataset.screen === "start" && !busy) {
+    location.assign(data.startUrl);
+    return;
+  }
+  const title = $("start-title");
+  if (office?.name && title.textContent !== office.name) {
+    document.title = document.title.replace(title.textContent, office.name);
+    title.textContent = office.name;
+  }
+}
+
 function onState(next) {
   state = next;
+  applyOffice(next.office);
   render();
 }
 

@@ -28,7 +28,9 @@ function newItem(slug, onTap) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "service";
-  button.append(part("service-name"), part("service-waiting"), part("service-estimate"), part("service-reason"));
+  const icon = part("service-pictogram");
+  icon.setAttribute("aria-hidden", "true"); // the name says it all; the pictogram helps those who read little
+  button.append(icon, part("service-name"), part("service-waiting"), part("service-estimate"), part("service-reason"));
   button.addEventListener("click", () => onTap(slug));
   li.append(button);
   return li;
@@ -42,6 +44,16 @@ function update(li, svc, view) {
   li.dataset.issuing = reason ? "false" : "true";
   button.disabled = view.locked || Boolean(reason);
   button.querySelector(".service-name").textContent = serviceName(svc, view);
+  if ((button.dataset.pictogram ?? "") !== (svc.pictogram ?? "")) {
+    const icon = button.querySelector(".service-pictogram");
+    if (svc.pictogram) {
+      button.dataset.pictogram = svc.pictogram;
+      icon.style.setProperty("--pictogram", `url("/vendor/pictograms/${encodeURIComponent(svc.pictogram)}.svg")`);
+    } else {
+      delete button.dataset.pictogram;
+      icon.style.removeProperty("--pictogram");
+    }
+  }
   button.querySelector(".service-waiting").textContent = fill(S.waiting, { n: svc.waiting });
   const estimate = button.querySelector(".service-estimate");
   estimate.textContent = svc.estimate ? fill(S.estimate, svc.estimate) : "";
