@@ -80,6 +80,29 @@ def live_server(tmp_path):
     proc.stop()
 
 
+ADMIN_PASSWORD = "admin-secret-123"
+SIGN_IN_TIMEOUT = 5000
+
+
+@pytest.fixture
+def admin(live_server):
+    """A city-wide admin account "ada" made with the CLI, as an operator would."""
+    live_server.proc.cli("user", "add", "ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
+    return live_server
+
+
+def sign_in(page, url: str, path: str, name: str = "ada", password: str = ADMIN_PASSWORD) -> None:
+    """Open a staff page; when the login form comes instead (not signed in yet in this context), sign in there
+    and land on the page."""
+    page.goto(url + path)
+    if "/login" not in page.url:
+        return
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda u: "/login" not in u, timeout=SIGN_IN_TIMEOUT)
+
+
 @pytest.fixture
 def context(browser):
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="de-DE")

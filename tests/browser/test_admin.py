@@ -8,29 +8,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CLERK_PASSWORD, axe_violations, describe, screenshot
+from tests.browser.conftest import ADMIN_PASSWORD, CLERK_PASSWORD, axe_violations, describe, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
-ADMIN_PASSWORD = "admin-secret-123"
 DEVICES = "/admin/mitte/devices"
 AUDIT = "/admin/mitte/audit"
 TIMEOUT = 5000
 
 
-@pytest.fixture
-def admin(live_server):
-    """An admin account made with the CLI, as an operator would."""
-    live_server.proc.cli("user", "add", "ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
-    return live_server
 
 
-def sign_in(page, url: str, path: str, name: str = "ada", password: str = ADMIN_PASSWORD) -> None:
-    page.goto(url + path)
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url, timeout=TIMEOUT)
 
 
 def devices_ready(page) -> None:

@@ -8,18 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, describe, screenshot
-from tests.browser.test_admin import ADMIN_PASSWORD, sign_in  # noqa: F401
+from tests.browser.conftest import ADMIN_PASSWORD, axe_violations, describe, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 5000
 LIVE = 3000  # a change reaches an open screen well within this
 
 
-@pytest.fixture
-def admin(live_server):
-    live_server.proc.cli("user", "add", "ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
-    return live_server
 
 
 def open_kiosk(context, live_server):
@@ -29,19 +24,11 @@ def open_kiosk(context, live_server):
     return kiosk
 
 
-def goto(page, live_server, path: str) -> None:
-    """Open an admin page, signing in first if this browser context has not yet."""
-    page.goto(live_server.url + path)
-    if "/login" in page.url:
-        page.fill("#name", "ada")
-        page.fill("#password", ADMIN_PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/login" not in url, timeout=TIMEOUT)
 
 
 def services_page(context, live_server):
     page = context.new_page()
-    goto(page, live_server, "/admin/mitte/services")
+    sign_in(page, live_server.url, "/admin/mitte/services")
     expect(page.locator("#services")).to_have_attribute("aria-busy", "false", timeout=TIMEOUT)
     return page
 

@@ -8,29 +8,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CLERK_PASSWORD, axe_violations, describe, screenshot
+from tests.browser.conftest import ADMIN_PASSWORD, CLERK_PASSWORD, axe_violations, describe, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
-ADMIN_PASSWORD = "admin-secret-123"
 USERS = "/admin/mitte/users"
 DEVICES = "/admin/mitte/devices"
 KIOSK = "kiosk-eingang"  # the demo office's kiosk
 TIMEOUT = 5000
 
 
-@pytest.fixture
-def admin(live_server):
-    """A city-wide admin made with the CLI, as an operator would."""
-    live_server.proc.cli("user", "add", "ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
-    return live_server
 
 
-def sign_in(page, url: str, path: str, name: str = "ada", password: str = ADMIN_PASSWORD) -> None:
-    page.goto(url + path)
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda u: "/login" not in u, timeout=TIMEOUT)
 
 
 def users_ready(page) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CLERK_PASSWORD, screenshot
+from tests.browser.conftest import ADMIN_PASSWORD, CLERK_PASSWORD, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -317,16 +317,6 @@ def test_counter_page_shows_hostile_names_as_text(live_server, watched):
 
 
 # --- office names, and the admin's setup pages ------------------------------------------------------------------
-ADMIN_PASSWORD = "admin-secret-123"
-
-
-def sign_in_admin(page, url: str, path: str) -> None:
-    page.goto(url + path)
-    if "/login" in page.url:
-        page.fill("#name", "ada")
-        page.fill("#password", ADMIN_PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda u: "/login" not in u, timeout=TIMEOUT)
 
 
 def rename_office(live_server, name: str) -> None:
@@ -339,7 +329,7 @@ def test_hostile_office_names_are_text_everywhere_and_live(live_server, watched)
     live_server.proc.cli("user", "add", "ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
     ticket = live_server.issue(SERVICES[0])
     for w in watched:
-        sign_in_admin(w.new_page(), live_server.url, "/admin/mitte/services")
+        sign_in(w.new_page(), live_server.url, "/admin/mitte/services")
     for payload in PAYLOADS[:3]:
         rename_office(live_server, payload)
         for w in watched:
