@@ -53,10 +53,10 @@ def _office(slug: str) -> dict:
 @bp.get("/")
 @login_required
 def index():
-    """The offices of the signed-in user; with only one, straight on to its devices."""
+    """The offices of the signed-in user; with only one, straight on to its live dashboard."""
     offices = _read(queries.list_offices)
     if len(offices) == 1:
-        return redirect(url_for("admin.devices", office=offices[0]["slug"]))
+        return redirect(url_for("admin.dashboard", office=offices[0]["slug"]))
     return render_template("admin/offices.html", offices=offices)
 
 

@@ -11,6 +11,7 @@ def kiosk_strings() -> dict:
     return {
         "waiting": _("Waiting: {n}"),
         "estimate": _("about {low}–{high} min."),
+        "noCounter": _("No counter open"),
         "busy": _("One moment, please …"),
         "reasons": refusal_reasons(),
         "refused": _("We cannot give you a ticket for this service."),
@@ -33,6 +34,8 @@ def refusal_reasons() -> dict:
         "service_closed": _("No more tickets today"),
         "office_closed": _("No more tickets today"),
         "daily_cap_reached": _("All of today's tickets are taken"),
+        # After the cut-off forecast (offices that switch it on): they would not be served before closing.
+        "cutoff": _("No more tickets today for {service}"),
         "number_range_exhausted": _("No tickets available at the moment"),
         "other": _("Please ask at the desk."),
     }
@@ -64,5 +67,6 @@ def status_strings() -> dict:
             "parked": _("Please wait. You will be called again soon."),
         },
         "estimate": _("about {low}–{high} min."),
+        "noCounter": _("No counter open"),
         "calledTitle": _("Your turn: {code} – {counter}"),
     }

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
-from flask import Flask, jsonify
-from sqlalchemy import text
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import __version__
+from server.cluster import Leadership
 from server.config import Settings, database_url, load_settings, secret_key
 from server.db import Database
+from server.health import healthz
+from server.message_queue import RedisProbe, client_manager
 from server.queue.numbering import utc_now
 from server.realtime import namespaces, socketio
 from server.realtime.publisher import Publisher
@@ -41,7 +42,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     from server.printing.spooler import Spooler
 
     app.extensions["civicqueue_spooler"] = Spooler(app)
-    socketio.init_app(app, message_queue=message_queue, async_mode=_async_mode())
+    app.extensions["civicqueue_cluster"] = Leadership(db)
+    if message_queue:
+        app.extensions["civicqueue_redis_probe"] = RedisProbe(message_queue)
+    manager = client_manager(message_queue, settings.server.message_queue_channel)
+    socketio.init_app(app, message_queue=message_queue, client_manager=manager, async_mode=_async_mode())
     namespaces.register(socketio)
     from server.api import api, errors
     from server.web import init_web
@@ -50,7 +55,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     init_web(app, settings)
     app.register_blueprint(api)
     _register_rooms(app)
-    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    if settings.server.trusted_proxies:
+        n = settings.server.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.add_url_rule("/", "home", _home)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     return app
@@ -88,22 +96,3 @@ def _async_mode() -> str:
     except ImportError:
         return "threading"
     return "gevent" if monkey.is_module_patched("socket") else "threading"
-
-
-def _healthz():
-    """Liveness and the database check, for monitoring."""
-    from flask import current_app
-
-    ctx: Context = current_app.extensions["civicqueue"]
-    checks = {}
-    try:
-        with ctx.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # any failure of the database is reported, not raised
-        log.warning("health check: database down: %s", exc)
-        checks["database"] = "unavailable"
-    healthy = all(v == "ok" for v in checks.values())
-    body = {"status": "ok" if healthy else "degraded", "version": __version__,
-            "time": datetime.isoformat(utc_now()), "checks": checks}
-    return jsonify(body), 200 if healthy else 503

@@ -1,4 +1,4 @@
-"""The command line: init, run, user, token, device, printer and retention."""
+"""The command line: init, run, user, token, device, printer, retention and stats."""
 
 from __future__ import annotations
 
@@ -396,6 +396,36 @@ def retention_status(days: int | None):
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@main.group()
+def stats():
+    """Statistics: the cache of closed days (derived from the event log)."""
+
+
+@stats.command("rebuild")
+@click.option("--office", help="Only this office (slug).")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: the oldest kept).")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: yesterday).")
+def stats_rebuild(office: str | None, first, last):
+    """Recompute the cached daily statistics from the events (days retention purged are left as they are)."""
+    from server.stats.rollup import rebuild
+
+    first, last = first and first.date(), last and last.date()
+    if first and last and first > last:
+        _fail("--from must not be after --to")
+    settings = _settings()
+    db = _database(settings)
+    _require_schema(db)
+    try:
+        results = rebuild(Context(db=db), office=office, first=first, last=last)
+    except ServiceError as exc:
+        _fail(exc.message)
+    if office and not results:
+        _fail(f"no office '{office}'")
+    for r in results:
+        span = f"{r.first} to {r.last}" if r.first else "no events"
+        click.echo(f"{r.office}: {span}: {r.deleted} cached row(s) deleted, {r.days} closed day(s) cached again")
 
 
 if __name__ == "__main__":

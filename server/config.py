@@ -176,6 +176,9 @@ class ServerConfig(_Strict):
     secret_key: str = ""
     secret_key_file: str = ""
     message_queue: str = ""
+    # The Redis pub/sub channel: the same for every process of a deployment, different for deployments (e.g.
+    # staging and production) that share one Redis (pub/sub is not separated by Redis database numbers).
+    message_queue_channel: Annotated[str, Field(pattern=r"^[\w.:-]{1,100}$")] = "flask-socketio"
     public_url: str = ""
     languages: list[str] = ["de", "en"]
     default_language: str = "de"
@@ -187,6 +190,9 @@ class ServerConfig(_Strict):
     printer_check_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
     # Days of ticket details kept (`python -m server retention run`); older days remain as aggregated statistics.
     retention_days: int = 90
+    # Reverse proxies in front of the server (nginx: 1) whose X-Forwarded-For/-Proto/-Host are believed, so rate
+    # limits and logs see the citizen's address, not the proxy's. 0: none (the server is reached directly).
+    trusted_proxies: Annotated[int, Field(ge=0, le=5)] = 0
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
 
@@ -251,7 +257,9 @@ ENV_KEYS = {
     "QMS_DATABASE_URL": "database_url",
     "QMS_SECRET_KEY": "secret_key",
     "QMS_MESSAGE_QUEUE": "message_queue",
+    "QMS_MESSAGE_QUEUE_CHANNEL": "message_queue_channel",
     "QMS_PUBLIC_URL": "public_url",
+    "QMS_TRUSTED_PROXIES": "trusted_proxies",
 }
 
 

@@ -40,14 +40,30 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(10_000, 50, 100)
 
 
+def start_background_work(app) -> None:
+    """This process's share of the background work: once per cluster (the leader's), not once per process."""
+    spooler, leadership = app.extensions["civicqueue_spooler"], app.extensions["civicqueue_cluster"]
+
+    def recover():
+        with app.app_context():
+            spooler.recover()
+
+    leadership.on_lead(recover)
+    spooler.watch_printers(app.config["QMS_SETTINGS"].server.printer_check_seconds, lambda: leadership.is_leader)
+    leadership.start()
+
+
+def prepare(app):
+    """Everything a serving process does before its first request; the WSGI callable to serve
+    (`python -m server run` and gunicorn's server.wsgi alike)."""
+    start_background_work(app)
+    settle_garbage_collector()
+    return without_websocket_compression(app)
+
+
 def serve(app, host: str, port: int, *, access_log: bool = False) -> None:
     """Serve until SIGINT or SIGTERM, then stop accepting and let running requests finish."""
-    spooler = app.extensions["civicqueue_spooler"]
-    with app.app_context():
-        spooler.recover()
-    spooler.watch_printers(app.config["QMS_SETTINGS"].server.printer_check_seconds)
-    settle_garbage_collector()
-    server = pywsgi.WSGIServer((host, port), without_websocket_compression(app), handler_class=NoDelayHandler,
+    server = pywsgi.WSGIServer((host, port), prepare(app), handler_class=NoDelayHandler,
                                log=logging.getLogger("access") if access_log else None,
                                error_log=logging.getLogger("wsgi"))
     for sig in (signal.SIGTERM, signal.SIGINT):

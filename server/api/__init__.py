@@ -12,5 +12,6 @@ from . import (  # noqa: E402,F401  (each registers itself on api)
     office_routes,
     print_routes,
     routes,
+    stats_routes,
     user_routes,
 )

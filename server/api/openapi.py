@@ -71,7 +71,9 @@ def _paths() -> dict:
                                  body=OfficeIn, errors=(409,))},
         "/offices/{office}/services": {
             "parameters": [{"$ref": "#/components/parameters/office"}],
-            "get": _op("Services with waiting count and estimate", "kiosk, clerk, supervisor, admin, agent",
+            "get": _op("Services with waiting count, estimate and cut-off (the latest time a ticket drawn then is "
+                       "still served before closing; null without opening hours today or with no counter open)",
+                       "kiosk, clerk, supervisor, admin, agent",
                        _ok(200, "Services", {"type": "array", "items": ANY_OBJECT}), errors=(404,)),
             "post": _op("Create a service", "admin", _ok(201, "The service", ANY_OBJECT), body=ServiceIn,
                         errors=(404, 409)),
@@ -129,10 +131,21 @@ def _paths() -> dict:
                                    _ok(200, "Offices with services", {"type": "array", "items": ANY_OBJECT}))},
         "/offices/{office}/stats": {
             "parameters": [{"$ref": "#/components/parameters/office"}],
-            "get": _op("KPIs for a date range (JSON, or CSV with Accept: text/csv)", "supervisor, admin",
-                       {"200": {"description": "KPIs", "content": {"application/json": {"schema": ANY_OBJECT},
-                                                                   "text/csv": {"schema": {"type": "string"}}}}},
-                       params=("from", "to"), errors=(404, 422)),
+            "get": {**_op("KPIs for a date range by service, counter, clerk, hour, weekday or day (JSON; CSV with "
+                          "Accept: text/csv; XLSX with its Accept type or format=xlsx, by=all: one sheet each)",
+                          "supervisor, admin",
+                          {"200": {"description": "KPIs", "content": {
+                              "application/json": {"schema": ANY_OBJECT},
+                              "text/csv": {"schema": {"type": "string"}},
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                  "schema": {"type": "string", "format": "binary"}}}}},
+                          params=("from", "to"), errors=(404, 422)),
+                    "parameters": [{"$ref": "#/components/parameters/from"}, {"$ref": "#/components/parameters/to"},
+                                   {"name": "by", "in": "query", "schema": {"type": "string", "default": "service",
+                                    "enum": ["service", "counter", "clerk", "hour", "weekday", "day", "all"]}},
+                                   {"name": "format", "in": "query",
+                                    "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
+                                   {"name": "lang", "in": "query", "schema": {"type": "string"}}]},
         },
         **_issuing_paths(),
         **_printing_paths(),
@@ -318,7 +331,9 @@ def _schemas() -> dict:
         "called_at": nullable_time, "started_at": nullable_time, "finished_at": nullable_time,
         "position": {"type": ["integer", "null"]},
         "estimate": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
-            "low": {"type": "integer"}, "high": {"type": "integer"}}}]},
+            "low": {"type": ["integer", "null"]}, "high": {"type": ["integer", "null"]},
+            "reason": {"type": "string", "enum": ["no_counter_open"],
+                       "description": "Why low and high are null: no counter is open for the service"}}}]},
         "status_url": {"type": "string", "format": "uri"},
         "print": {"description": "Issuing only: the kiosk's print job, printed after the ticket is committed",
                   "oneOf": [{"type": "null"}, PRINT_JOB]}}}

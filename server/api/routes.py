@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from zoneinfo import ZoneInfo
-
-from flask import Response, current_app, jsonify, request
+from flask import current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.auth import roles
 from server.config import CounterConfig, ServiceConfig
 from server.queue import Action
-from server.queue.numbering import service_day
 from server.queue.policy import PriorityClass
 from server.services import actions, calling, issuing, issuing_control, layout, queries
 from server.services.errors import Invalid, NotFound
 from server.services.lookup import office_by_slug
-from server.stats.kpis import csv_rows, office_kpis
 
 from . import api
 from .auth import current_actor, requires
@@ -33,7 +27,6 @@ from .schemas import (
     ServiceIn,
     TicketIn,
     TransferIn,
-    date_arg,
     parse,
     slugify,
 )
@@ -205,27 +198,3 @@ def status(token: str):
 def wait_times():
     """Live waiting times of every office (public)."""
     return jsonify(queries.wait_times(context()))
-
-
-@api.get("/offices/<office>/stats")
-@requires(*roles.READ_STATS)
-def stats(office: str):
-    """KPIs for a date range (office-local dates, inclusive); CSV with Accept: text/csv."""
-    first, last = date_arg("from"), date_arg("to")
-    ctx = context()
-    with ctx.db.read_session() as session:
-        office_row = office_by_slug(session, office, current_actor())
-        today = service_day(ctx.clock(), ZoneInfo(office_row.timezone))
-        first, last = first or last or today, last or first or today
-        if first > last:
-            raise Invalid("'from' must not be after 'to'", "invalid_range")
-        if (last - first).days > 366:
-            raise Invalid("the range may span at most 366 days", "invalid_range")
-        kpis = office_kpis(session, office_row, first, last)
-    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-        out = io.StringIO()
-        csv.writer(out).writerows(csv_rows(kpis))
-        name = f"civicqueue-{office}-{first}-{last}.csv"
-        return Response(out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return jsonify(kpis)

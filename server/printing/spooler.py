@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from server.realtime import agents, socketio
@@ -118,16 +119,22 @@ class Spooler:
                             PrintError("agent_timeout", f"the printer agent of kiosk '{device}' did not answer "
                                                         f"within {seconds:g} s"))
 
-    def watch_printers(self, every: float) -> None:
-        """Ask idle network printers for their status now and then, so staff see paper out before a citizen does."""
-        if every > 0:
-            socketio.start_background_task(self._watch, every)
+    def watch_printers(self, every: float, leads: Callable[[], bool] = lambda: True) -> None:
+        """Ask idle network printers for their status now and then, so staff see paper out before a citizen does.
 
-    def _watch(self, every: float) -> None:
+        With several processes only the cluster's leader (`leads()`) asks, and it also fails jobs orphaned by a
+        process that died; the others only print their own jobs."""
+        if every > 0:
+            socketio.start_background_task(self._watch, every, leads)
+
+    def _watch(self, every: float, leads: Callable[[], bool]) -> None:
         while True:
             socketio.sleep(every)
+            if not leads():
+                continue
             try:
                 with self.app.app_context():
+                    self.recover()
                     self.check_printers()
             except Exception:  # a database hiccup must not end the watch
                 log.exception("checking the printers failed")
@@ -142,7 +149,8 @@ class Spooler:
             printing.report_status(ctx, device_id, state, detail)
 
     def recover(self) -> None:
-        """At start-up: jobs a previous process left unfinished are failed, so they show up for staff."""
+        """Jobs a dead process left unfinished are failed, so they show up for staff (at start-up, or when this
+        process becomes the cluster's leader, and then with every printer check)."""
         ctx = self.app.extensions["civicqueue"]
         failed = printing.fail_stale(ctx, STALE_AFTER, PrintError(
             "interrupted", "the server stopped before this ticket was printed"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_socketio import SocketIO
 
 socketio = SocketIO()
-NAMESPACES = ("/display", "/counter", "/kiosk", "/status")
+NAMESPACES = ("/display", "/counter", "/kiosk", "/status", "/supervisor")
 
 
 def office_room(slug: str) -> str:

@@ -8,6 +8,7 @@ from flask_socketio import Namespace, emit, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy import select
 
+from server.auth.roles import READ_STATS
 from server.auth.tokens import actor_for_token
 from server.db.models import Office, Ticket
 from server.services import pairing, printing
@@ -166,6 +167,12 @@ class CounterNamespace(OfficeNamespace):
     roles = STAFF
 
 
+class SupervisorNamespace(OfficeNamespace):
+    """The live dashboard: only `snapshot` and `state` (no deltas), so counter clients' payloads stay small."""
+
+    roles = READ_STATS
+
+
 class StatusNamespace(Namespace):
     """One ticket on a citizen's phone: {"ticket": public token} is the whole authentication."""
 
@@ -205,4 +212,5 @@ def register(socketio) -> None:
     socketio.on_namespace(DisplayNamespace("/display"))
     socketio.on_namespace(KioskNamespace("/kiosk"))
     socketio.on_namespace(CounterNamespace("/counter"))
+    socketio.on_namespace(SupervisorNamespace("/supervisor"))
     socketio.on_namespace(StatusNamespace("/status"))

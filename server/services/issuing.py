@@ -11,17 +11,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.db.models import Counter, CounterService, DailySequence, Device, Office, Service, Ticket
+from server.db.models import DailySequence, Device, Office, Service, Ticket
 from server.queue import ACTIVE_STATES, DailyCapReached, NumberRangeExhausted
-from server.queue.estimate import estimate_wait
 from server.queue.numbering import NumberRange, format_code, number_for, service_day
 
-from . import print_reads, printing
+from . import estimates, print_reads, printing
 from .context import Context
 from .errors import Conflict, Invalid
 from .lookup import office_and_service, office_by_slug, require_office, service_by_slug
 from .uow import Actor
-from .views import closed_reason, iso, ticket_view
+from .views import closed_reason, iso, stops_at_cutoff, ticket_view
 
 
 def issue_ticket(ctx: Context, actor: Actor, office_slug: str, service_slug: str, *,
@@ -74,8 +73,10 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
         _check_open(row)
         # Read before taking the number: on PostgreSQL the number's row lock is then held for as few
         # round trips as possible (the count is the queue as it stands; this ticket is not in it yet).
-        ahead, open_counters = conn.execute(_AHEAD_OF_NEW, {"service_id": row.service_id,
-                                                            "cls": priority_class}).one()
+        ahead = conn.execute(_AHEAD_OF_NEW, {"service_id": row.service_id, "cls": priority_class}).scalar_one()
+        estimate = estimates.estimate_for(session, row.office_id, row.service_id, ahead, now)
+        if stops_at_cutoff(row.policy):
+            _check_cutoff(session, row, ahead, now, estimate)
         day = service_day(now, ZoneInfo(row.timezone))
         rng = NumberRange(row.range_start, row.range_end)
         num = number_for(_next_seq(conn, row.service_id, day), rng, row.daily_cap)
@@ -88,7 +89,7 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
             issued_service_id=row.service_id, service_day=day, seq=num.seq, number=num.number, cycle=num.cycle,
             code=code, state="waiting", lang=lang, request_id=request_id, priority_class=priority_class,
             call_count=0, created_at=now, enqueued_at=now).returning(Ticket.id)).scalar_one()
-        view = new_ticket_view(row, ticket_id, code, token, lang, priority_class, now, ahead, open_counters,
+        view = new_ticket_view(row, ticket_id, code, token, lang, priority_class, now, ahead, estimate.as_dict(),
                                ctx.base_url)
         view["print"] = _print_job(conn, actor, row, view, now)
         uow.record(OfficeRef(row.office_id, row.office_slug), "issued", now, actor, ticket_id=ticket_id,
@@ -98,7 +99,8 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
 
 _OFFICE_AND_SERVICE = (
     select(Office.id.label("office_id"), Office.slug.label("office_slug"), Office.name.label("office_name"),
-           Office.timezone, Office.language, Office.issuing.label("office_issuing"),
+           Office.timezone, Office.language, Office.issuing.label("office_issuing"), Office.policy,
+           Office.opening_hours,
            Service.id.label("service_id"), Service.slug.label("service_slug"), Service.names, Service.prefix,
            Service.range_start, Service.range_end, Service.daily_cap, Service.service_minutes, Service.active,
            Service.issuing.label("service_issuing"),
@@ -114,12 +116,7 @@ _waiting_here = (Ticket.state == "waiting") & (Ticket.service_id == bindparam("s
     Ticket.target_counter_id.is_(None))
 # A new ticket is behind every waiting ticket of its service that has the same or a higher class
 # (they were all enqueued earlier); see views.count_ahead for the general rule.
-_AHEAD_OF_NEW = select(
-    select(func.count()).select_from(Ticket).where(_waiting_here, Ticket.priority_class >= bindparam("cls"))
-    .scalar_subquery(),
-    select(func.count()).select_from(CounterService).join(Counter, Counter.id == CounterService.counter_id)
-    .where(CounterService.service_id == bindparam("service_id"), Counter.state == "open").scalar_subquery(),
-)
+_AHEAD_OF_NEW = select(func.count()).select_from(Ticket).where(_waiting_here, Ticket.priority_class >= bindparam("cls"))
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,7 @@ class OfficeRef:
 
 
 def new_ticket_view(row, ticket_id: int, code: str, token: str, lang: str | None, priority_class: int, now,
-                    ahead: int, open_counters: int, base_url: str) -> dict:
+                    ahead: int, estimate: dict, base_url: str) -> dict:
     """The same dict views.ticket_view builds, for a ticket just issued (no second read)."""
     names = row.names
     return {
@@ -138,7 +135,7 @@ def new_ticket_view(row, ticket_id: int, code: str, token: str, lang: str | None
         "state": "waiting", "counter": None, "counter_name": None, "target_counter": None, "lang": lang,
         "call_count": 0, "priority_class": priority_class, "created_at": iso(now), "called_at": None,
         "started_at": None, "finished_at": None, "position": ahead + 1, "people_ahead": ahead,
-        "estimate": estimate_wait(ahead, row.service_minutes, open_counters).as_dict(),
+        "estimate": estimate,
         "status_url": f"{base_url}/t/{token}",
     }
 
@@ -163,6 +160,22 @@ def _check_open(row) -> None:
         raise Conflict(f"{row.office_name} issues no more tickets today", reason)
     if reason == "service_closed":
         raise Conflict(f"no more tickets today for '{row.service_slug}'", reason)
+
+
+def _check_cutoff(session: Session, row, ahead: int, now, estimate) -> None:
+    """Refuse a ticket that would not be served before today's closing (the office's policy asks for it)."""
+    office = OfficeHours(row.office_id, row.opening_hours, row.timezone)
+    cutoff = estimates.cutoff_for(session, office, row.service_id, ahead, now, estimate)
+    if cutoff is not None and now > cutoff:
+        raise Conflict(f"no more tickets today for '{row.service_slug}': it would not be served before closing",
+                       "cutoff")
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    id: int
+    opening_hours: dict
+    timezone: str
 
 
 def _next_seq(conn, service_id: int, day) -> int:

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Device, Office, PrintJob, Ticket
-from server.queue.estimate import estimate_wait
 from server.queue.policy import Policy
 
+from . import estimates
 from .context import Context
 from .errors import NotFound
 from .lookup import office_by_slug, require_office, ticket_by_id
 from .uow import Actor
-from .views import count_ahead, iso, open_counters_for
+from .views import count_ahead, iso
 
 # --- views ---------------------------------------------------------------------------------------------------
 
@@ -48,6 +48,8 @@ def content_of(*, office_name: str, names: dict, office_language: str, timezone:
     lang = lang or office_language
     service = names.get(lang) or names.get(office_language) or next(iter(names.values()), "")
     german = names.get("de") if lang != "de" and names.get("de") != service else None
+    if estimate and estimate.get("low") is None:
+        estimate = None  # no counter open: the ticket shows no number rather than an invented one
     return {"office": office_name, "code": code, "service": service, "service_de": german, "lang": lang,
             "issued_at": created_at, "timezone": timezone, "people_ahead": people_ahead, "estimate": estimate,
             "status_url": status_url, "paper": paper}
@@ -59,7 +61,7 @@ def current_content(session: Session, ticket: Ticket, now: datetime, base_url: s
     ahead = estimate = None
     if ticket.state == "waiting":
         ahead = count_ahead(session, ticket, now, Policy.from_dict(office.policy))
-        estimate = estimate_wait(ahead, service.service_minutes, open_counters_for(session, service.id)).as_dict()
+        estimate = estimates.estimate_for(session, office.id, service.id, ahead, now, ticket.created_at).as_dict()
     return content_of(office_name=office.name, names=service.names, office_language=office.language,
                       timezone=office.timezone, lang=ticket.lang, code=ticket.code, created_at=iso(ticket.created_at),
                       people_ahead=ahead, estimate=estimate, status_url=f"{base_url}/t/{ticket.public_token}",

@@ -189,6 +189,10 @@ def _apply(session: Session, office: Office, report: OfficePurge, rows: list[dic
             _delete_events(conn, office.id, condition)
         else:
             conn.execute(delete(model).where(condition))
+    # The statistics cache (server/stats/rollup.py) may hold rows of these days already: retention's own,
+    # recomputed in this transaction, replace them (days before purged_before are retention's from earlier runs).
+    kept = DailyStats.day >= report.purged_before if report.purged_before else True
+    conn.execute(delete(DailyStats).where(DailyStats.office_id == office.id, DailyStats.day < report.cutoff, kept))
     if rows:
         conn.execute(insert(DailyStats), rows)
     office.details_purged_before = report.cutoff
@@ -241,8 +245,9 @@ def status(ctx: Context, *, days: int) -> list[dict]:
             old_days, oldest = session.execute(
                 select(func.count(distinct(Ticket.service_day)), func.min(Ticket.service_day))
                 .where(Ticket.office_id == office.id, Ticket.service_day < cutoff)).one()
-            aggregated = session.scalar(select(func.count(distinct(DailyStats.day)))
-                                        .where(DailyStats.office_id == office.id))
+            purged = office.details_purged_before  # later rows are the statistics cache, not retention's
+            aggregated = session.scalar(select(func.count(distinct(DailyStats.day))).where(
+                DailyStats.office_id == office.id, DailyStats.day < purged)) if purged else 0
             out.append({"office": office.slug, "purged_before": office.details_purged_before, "cutoff": cutoff,
                         "old_ticket_days": old_days, "oldest_ticket_day": oldest, "aggregated_days": aggregated})
     return out

@@ -10,9 +10,10 @@ from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, CounterService, DailySequence, Office, Service, Ticket
-from server.queue.estimate import estimate_wait
 from server.queue.numbering import service_day
 from server.queue.policy import Candidate, Policy
+
+from . import estimates
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -114,15 +115,16 @@ def count_ahead(session: Session, t: Ticket, now: datetime, policy: Policy) -> i
 
 def ticket_view(session: Session, t: Ticket, now: datetime, base_url: str = "", *,
                 ahead: int | None = None, open_counters: int | None = None) -> dict:
-    """A ticket as JSON, with position and estimate while it waits (pass `ahead` when already known)."""
+    """A ticket as JSON, with position and estimate while it waits (pass `ahead` when already known).
+
+    `open_counters` is no longer needed (the estimate reads the open counters itself); kept for callers.
+    """
     position = estimate = None
     if t.state == "waiting":
         if ahead is None:
             ahead = count_ahead(session, t, now, Policy.from_dict(t.office.policy))
-        if open_counters is None:
-            open_counters = open_counters_for(session, t.service_id)
         position = ahead + 1
-        estimate = estimate_wait(ahead, t.service.service_minutes, open_counters).as_dict()
+        estimate = estimates.estimate_for(session, t.office_id, t.service_id, ahead, now, t.created_at).as_dict()
     return {
         "id": t.id,
         "code": t.code,
@@ -154,10 +156,12 @@ def issued_today(session: Session, s: Service, now: datetime) -> int:
         DailySequence.service_id == s.id, DailySequence.service_day == day)) or 0
 
 
-def closed_reason(office_issuing: bool, service_open: bool, daily_cap: int | None, issued: int) -> str | None:
+def closed_reason(office_issuing: bool, service_open: bool, daily_cap: int | None, issued: int,
+                  past_cutoff: bool = False) -> str | None:
     """Why no ticket can be drawn for a service now (the error code issuing gives), or None.
 
-    The one rule for the kiosk's greyed-out buttons and for issuing itself.
+    The one rule for the kiosk's greyed-out buttons and for issuing itself. `past_cutoff`: the office stops
+    issuing at the cut-off (policy "stop_at_cutoff") and a ticket drawn now would not be served before closing.
     """
     if not office_issuing:
         return "office_closed"
@@ -165,7 +169,14 @@ def closed_reason(office_issuing: bool, service_open: bool, daily_cap: int | Non
         return "service_closed"
     if daily_cap is not None and issued >= daily_cap:
         return "daily_cap_reached"
+    if past_cutoff:
+        return "cutoff"
     return None
+
+
+def stops_at_cutoff(policy: dict | None) -> bool:
+    """The office's switch: refuse tickets after the cut-off forecast (a key of office.policy, default off)."""
+    return bool((policy or {}).get("stop_at_cutoff", False))
 
 
 def service_view(session: Session, s: Service, now: datetime, lang: str | None = None) -> dict:
@@ -177,7 +188,10 @@ def service_view(session: Session, s: Service, now: datetime, lang: str | None =
     open_counters = open_counters_for(session, s.id)
     office: Office = s.office
     issued = issued_today(session, s, now)
-    reason = closed_reason(office.issuing, s.active and s.issuing, s.daily_cap, issued)
+    estimate = estimates.estimate_for(session, office.id, s.id, waiting, now)
+    cutoff = estimates.cutoff_for(session, office, s.id, waiting, now, estimate)
+    past_cutoff = stops_at_cutoff(office.policy) and cutoff is not None and now > cutoff
+    reason = closed_reason(office.issuing, s.active and s.issuing, s.daily_cap, issued, past_cutoff)
     return {
         "slug": s.slug,
         "name": s.name_in(lang or office.language, office.language),
@@ -195,7 +209,8 @@ def service_view(session: Session, s: Service, now: datetime, lang: str | None =
         "issued_today": issued,
         "waiting": waiting,
         "open_counters": open_counters,
-        "estimate": estimate_wait(waiting, s.service_minutes, open_counters).as_dict(),
+        "estimate": estimate.as_dict(),
+        "cutoff": iso(cutoff),
     }
 
 

@@ -1,70 +1,194 @@
-"""KPIs per service: counts, and wait, walk and service times, from the event log and, for days whose ticket
-details retention has deleted, from their aggregated daily statistics."""
+"""KPIs of an office over a date range, broken down by service, counter, clerk, hour of day, weekday or day.
+
+Days come from three places: days before office.details_purged_before from the aggregates retention kept (a
+missing row is a day without tickets); closed days from their cached rollup in daily_stats (server/stats/rollup.py),
+where one exists; every other day (today, days with tickets still open, days not cached yet) from the event log.
+"""
 
 from __future__ import annotations
 
-import statistics
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from server.db.models import Office, Service
+from server.db.models import Counter as CounterRow
+from server.db.models import Office, Service, User
 
-from .daily import COUNTED, Days, DayStats, from_events, from_rows
+from .daily import COUNTED, NONE, REFUSALS, Days, DayStats, Tally, from_events, from_rows
 
-
-def _summary(values: list[float]) -> dict:
-    if not values:
-        return {"n": 0, "mean": None, "median": None, "p90": None, "max": None}
-    minutes = sorted(v / 60 for v in values)
-    p90 = minutes[min(len(minutes) - 1, int(round(0.9 * (len(minutes) - 1))))]
-    return {"n": len(minutes), "mean": round(statistics.fmean(minutes), 2),
-            "median": round(statistics.median(minutes), 2), "p90": round(p90, 2), "max": round(minutes[-1], 2)}
+DIMENSIONS = ("service", "counter", "clerk", "hour", "weekday", "day")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def office_kpis(session, office: Office, first: date, last: date) -> dict:
-    """KPIs of tickets issued from `first` to `last` (office-local dates), per service and in total.
+@dataclass
+class Aggregate:
+    """Every breakdown of a date range at once: tallies by key, plus the office total."""
 
-    Days before office.details_purged_before come from daily_stats (a missing row is a day without tickets),
-    the others from the event log."""
-    services = {s.id: s for s in session.scalars(select(Service).where(Service.office_id == office.id))}
+    total: Tally = field(default_factory=Tally)
+    groups: dict[str, dict] = field(default_factory=lambda: {name: {} for name in DIMENSIONS})
+
+    def tally(self, dimension: str, key) -> Tally:
+        group = self.groups[dimension]
+        if key not in group:
+            group[key] = Tally()
+        return group[key]
+
+
+def load_days(session, office: Office, first: date, last: date, services: dict[int, Service]) -> Days:
+    """The days from `first` to `last`: stored rows where they exist or details are purged, else events."""
     purged = office.details_purged_before
-    days: Days = {}
-    if purged and first < purged:
-        days |= from_rows(session, office, first, min(last, purged - timedelta(days=1)))
-    if not purged or last >= purged:
-        targets = {sid: s.target_wait_minutes for sid, s in services.items()}
-        days |= from_events(session, office, max(first, purged or first), last, targets)
-    per = {sid: DayStats() for sid in services}
-    for by_service in days.values():
-        for sid, stats in by_service.items():
-            if sid in per:
-                per[sid].add(stats)
-    total = DayStats()
-    for stats in per.values():
-        total.add(stats)
-    aggregated = max(0, ((min(last, purged - timedelta(days=1)) - first).days + 1)) if purged else 0
-    return {"office": office.slug, "from": first.isoformat(), "to": last.isoformat(),
-            "services": [_row(services[sid].slug, stats) for sid, stats in per.items()],
-            "total": _row(None, total), "aggregated_days": aggregated}
+    days = from_rows(session, office, first, last)
+    start = max(first, purged) if purged else first
+    missing = [start + timedelta(days=i) for i in range((last - start).days + 1)]
+    missing = [d for d in missing if d not in days]
+    targets = {sid: s.target_wait_minutes for sid, s in services.items()}
+    for run_first, run_last in runs(missing):
+        days |= from_events(session, office, run_first, run_last, targets)
+    return days
 
 
-def _row(slug: str | None, stats: DayStats) -> dict:
-    called = len(stats.waits)
-    return {"service": slug, **{k: stats.counts.get(k, 0) for k in COUNTED.values()},
-            "wait_minutes": _summary(stats.waits), "walk_minutes": _summary(stats.walks),
-            "service_minutes": _summary(stats.services),
-            "service_level": round(100 * stats.within_target / called, 1) if called else None}
+def runs(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as (first, last) runs of consecutive days."""
+    out: list[list[date]] = []
+    for day in sorted(days):
+        if out and day - out[-1][1] == timedelta(days=1):
+            out[-1][1] = day
+        else:
+            out.append([day, day])
+    return [(a, b) for a, b in out]
 
 
-CSV_COLUMNS = ["service", *COUNTED.values(), "wait_mean", "wait_median", "wait_p90", "wait_max",
-               "walk_mean", "service_mean", "service_median", "service_level"]
+def aggregate(days: Days, first: date, last: date) -> Aggregate:
+    agg = Aggregate()
+    for offset in range((last - first).days + 1):  # every day and weekday of the range has a row
+        day = first + timedelta(days=offset)
+        agg.tally("day", day)
+        agg.tally("weekday", day.isoweekday())
+    for day, by_service in days.items():
+        if not first <= day <= last:
+            continue
+        for service_id, stats in by_service.items():
+            base = stats_base(stats)
+            agg.tally("service", service_id).add(base)
+            agg.tally("day", day).add(base)
+            for breakdown in ("counter", "clerk", "hour"):
+                for key, part in stats.by[breakdown].items():
+                    agg.tally(breakdown, key).add(part)
+    # the sums of sums: fewer (and smaller) merges than adding every day's rows to them as well
+    for day, tally in agg.groups["day"].items():
+        agg.tally("weekday", day.isoweekday()).add(tally)
+    for tally in agg.groups["service"].values():
+        agg.total.add(tally)
+    return agg
 
 
-def csv_rows(kpis: dict) -> list[list]:
-    rows = [CSV_COLUMNS]
-    for row in [*kpis["services"], {**kpis["total"], "service": "total"}]:
-        w, k, s = row["wait_minutes"], row["walk_minutes"], row["service_minutes"]
-        rows.append([row["service"], *(row[c] for c in COUNTED.values()), w["mean"], w["median"], w["p90"],
-                     w["max"], k["mean"], s["mean"], s["median"], row["service_level"]])
-    return rows
+def stats_base(stats: DayStats) -> Tally:
+    """The service-level tally of a day's statistics, without its breakdowns."""
+    return Tally(counts=stats.counts, refusals=stats.refusals, waits=stats.waits, walks=stats.walks,
+                 services=stats.services, within_target=stats.within_target, targeted=stats.targeted)
+
+
+def office_kpis(session, office: Office, first: date, last: date, by: str = "service",
+                lang: str | None = None) -> dict:
+    """KPIs of `first` to `last` (office-local dates) as JSON: rows of the breakdown `by`, and the total."""
+    return render(session, office, first, last, compute(session, office, first, last), (by,), lang)[by]
+
+
+def compute(session, office: Office, first: date, last: date) -> Aggregate:
+    services = _services(session, office)
+    return aggregate(load_days(session, office, first, last, services), first, last)
+
+
+def render(session, office: Office, first: date, last: date, agg: Aggregate, dimensions, lang=None) -> dict:
+    """{dimension: the JSON of that breakdown} for the given dimensions of one aggregate."""
+    labels = Labels(session, office, lang)
+    purged = office.details_purged_before
+    aggregated = max(0, (min(last, purged - timedelta(days=1)) - first).days + 1) if purged else 0
+    out = {}
+    for dimension in dimensions:
+        rows = [_row(key, label, agg.groups[dimension].get(group_key) or Tally())
+                for key, label, group_key in labels.keys(dimension, agg.groups[dimension])]
+        kpis = {"office": office.slug, "from": first.isoformat(), "to": last.isoformat(), "by": dimension,
+                "rows": rows, "total": _row(None, office.name, agg.total), "aggregated_days": aggregated}
+        if dimension == "service":  # the shape from before breakdowns existed: rows named by "service"
+            kpis["services"] = [{"service": row["key"], **row} for row in rows]
+            kpis["rows"] = kpis["services"]
+            kpis["total"] = {"service": None, **kpis["total"]}
+        out[dimension] = kpis
+    return out
+
+
+class Labels:
+    """Row keys of each breakdown, in display order, with their labels."""
+
+    def __init__(self, session, office: Office, lang: str | None):
+        self.session, self.office, self.lang = session, office, lang or office.language
+
+    def keys(self, dimension: str, group: dict) -> list[tuple]:
+        return getattr(self, f"_{dimension}")(group)
+
+    def _service(self, group):
+        services = _services(self.session, self.office).values()
+        return [(s.slug, s.names.get(self.lang) or next(iter(s.names.values()), s.slug), s.id) for s in services]
+
+    def _counter(self, group):
+        counters = self.session.scalars(select(CounterRow).where(CounterRow.office_id == self.office.id)
+                                        .order_by(CounterRow.sort_order, CounterRow.id)).all()
+        keys = [(c.slug, c.name, str(c.id)) for c in counters if str(c.id) in group]
+        return keys + ([(NONE, None, NONE)] if NONE in group else [])
+
+    def _clerk(self, group):
+        ids = [int(k) for k in group if k != NONE]
+        names = dict(self.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+        keys = sorted(((names.get(i, f"#{i}"), str(i)) for i in ids), key=lambda pair: pair[0].casefold())
+        return [(name, name, key) for name, key in keys] + ([(NONE, None, NONE)] if NONE in group else [])
+
+    def _hour(self, group):
+        return [(int(h), f"{int(h):02d}:00", h) for h in sorted(group, key=int)]
+
+    def _weekday(self, group):
+        return [(d, WEEKDAYS[d - 1], d) for d in sorted(group)]
+
+    def _day(self, group):
+        return [(d.isoformat(), d.isoformat(), d) for d in sorted(group)]
+
+
+def _services(session, office: Office) -> dict[int, Service]:
+    return {s.id: s for s in session.scalars(select(Service).where(Service.office_id == office.id)
+                                             .order_by(Service.sort_order, Service.id))}
+
+
+def _row(key, label, tally: Tally) -> dict:
+    return {"key": key, "label": label, **{k: tally.counts.get(k, 0) for k in COUNTED.values()},
+           "refusals": {reason: tally.refusals.get(reason, 0) for reason in (*REFUSALS, *sorted(
+               set(tally.refusals) - set(REFUSALS)))},
+           "wait_minutes": summary(tally.waits), "walk_minutes": summary(tally.walks),
+           "service_minutes": summary(tally.services),
+           "service_level": round(100 * tally.within_target / tally.targeted, 1) if tally.targeted else None}
+
+
+def summary(histogram: Counter) -> dict:
+    """n, mean, median, p90 and max in minutes of a histogram of whole seconds."""
+    n = sum(histogram.values())
+    if not n:
+        return {"n": 0, "mean": None, "median": None, "p90": None, "max": None}
+    seconds = sorted(histogram)
+    p90_rank = min(n - 1, int(round(0.9 * (n - 1))))
+    wanted = sorted({(n - 1) // 2, n // 2, p90_rank})
+    at, seen, total, i = {}, 0, 0, 0
+    for s in seconds:
+        count = histogram[s]
+        total += s * count
+        seen += count
+        while i < len(wanted) and wanted[i] < seen:  # the ranks this second covers
+            at[wanted[i]] = s
+            i += 1
+    median = (at[(n - 1) // 2] + at[n // 2]) / 2
+    return {"n": n, "mean": _minutes(total / n), "median": _minutes(median), "p90": _minutes(at[p90_rank]),
+            "max": _minutes(seconds[-1])}
+
+
+def _minutes(seconds: float) -> float:
+    return round(seconds / 60, 2)

@@ -30,6 +30,7 @@ def iso(moment: datetime) -> str:
 
 # --- issuing ------------------------------------------------------------------------------------------------
 def test_issuing_returns_201_with_every_contract_field(api, clock):
+    api.post("/offices/mitte/counters/schalter-1/open", "clerk")  # with no counter open there is no estimate
     resp = api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"})
     assert resp.status_code == 201, body_text(resp)
     t = resp.get_json()
@@ -48,6 +49,7 @@ def test_issuing_returns_201_with_every_contract_field(api, clock):
 
 
 def test_a_later_ticket_has_a_higher_position_and_a_longer_estimate(api):
+    api.post("/offices/mitte/counters/schalter-1/open", "clerk")
     first = issue(api)
     second = issue(api)
     assert (first["position"], second["position"]) == (1, 2)

@@ -14,6 +14,7 @@ MATRIX = {
     "/display": "no    yes   yes         yes        yes   no    yes   yes     no         no              no",
     "/kiosk":   "no    yes   yes         yes        yes   no    yes   no      no         no              no",
     "/counter": "no    yes   yes         yes        yes   no    no    no      no         no              no",
+    "/supervisor": "no yes   yes         yes        no    no    no    no      no         no              no",
 }
 CASES = [pytest.param(ns, role, allowed == "yes", id=f"{ns}-{role}")
          for ns, line in MATRIX.items() for role, allowed in zip(ROLES, line.split(), strict=True)]

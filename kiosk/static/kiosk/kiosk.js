@@ -3,7 +3,7 @@
 import { api } from "/static/js/api.js";
 import { connectLive } from "/static/js/live.js";
 import { printStatus } from "./printing.js";
-import { fill, renderServices } from "./services.js";
+import { estimateText, fill, renderServices, serviceName } from "./services.js";
 
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("kiosk-data").textContent);
@@ -103,7 +103,7 @@ function showTicket(ticket) {
   $("ticket-code").textContent = ticket.code;
   $("ticket-service").textContent = ticket.service_name;
   $("ticket-ahead").textContent = String(ticket.people_ahead ?? 0);
-  $("ticket-estimate").textContent = ticket.estimate ? fill(S.estimate, ticket.estimate) : "–";
+  $("ticket-estimate").textContent = estimateText(S, ticket.estimate) || "–";
   $("ticket-qr").src = `/t/${encodeURIComponent(token)}/qr.svg`;
   show("ticket");
   $("ticket-title").focus();
@@ -114,7 +114,9 @@ function showRefusal(slug, error) {
   const code = error?.code in S.reasons ? error.code : "other";
   if (code !== "other") refused.set(slug, code);
   $("refusal-text").textContent = S.refused;
-  $("refusal-reason").textContent = S.reasons[code];
+  const svc = state.services.find((s) => s.slug === slug);
+  const name = svc ? serviceName(svc, { lang: data.lang, defaultLang: data.defaultLang }) : "";
+  $("refusal-reason").textContent = fill(S.reasons[code], { service: name });
   show("refusal");
   $("refusal-title").focus();
   armReturn(Math.min(returnSeconds(), 10));

@@ -2,7 +2,14 @@
 // (so focus and a running tap survive updates).
 export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
 
-function serviceName(svc, view) {
+// An estimate as text: "about 5–12 min.", or why there is no number (no counter open), or nothing.
+export function estimateText(S, estimate) {
+  if (!estimate) return "";
+  if (estimate.low == null) return estimate.reason === "no_counter_open" ? S.noCounter : "";
+  return fill(S.estimate, estimate);
+}
+
+export function serviceName(svc, view) {
   const names = svc.names || {};
   return names[view.lang] || names[view.defaultLang] || names.de || svc.name;
 }
@@ -56,10 +63,11 @@ function update(li, svc, view) {
   }
   button.querySelector(".service-waiting").textContent = fill(S.waiting, { n: svc.waiting });
   const estimate = button.querySelector(".service-estimate");
-  estimate.textContent = svc.estimate ? fill(S.estimate, svc.estimate) : "";
+  estimate.textContent = estimateText(S, svc.estimate);
   estimate.hidden = Boolean(reason);
   const why = button.querySelector(".service-reason");
-  why.textContent = reason ? S.reasons[reason] ?? S.reasons.service_closed : "";
+  const text = reason ? S.reasons[reason] ?? S.reasons.service_closed : "";
+  why.textContent = fill(text, { service: serviceName(svc, view) });
   why.hidden = !reason;
 }
 

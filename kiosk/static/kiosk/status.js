@@ -52,7 +52,9 @@ function render(ticket) {
   $("counter").hidden = !SHOW_COUNTER.includes(ticket.state) || !ticket.counter_name;
   $("waiting-facts").hidden = ticket.state !== "waiting";
   $("ahead").textContent = ticket.people_ahead ?? "";
-  $("estimate").textContent = ticket.estimate ? fill(S.estimate, ticket.estimate) : "";
+  const estimate = ticket.estimate;
+  $("estimate").textContent = estimate?.low != null ? fill(S.estimate, estimate)
+    : estimate?.reason === "no_counter_open" ? S.noCounter : "";
   if (isNewCall(ticket)) alertCall(ticket);
   last = ticket;
 }

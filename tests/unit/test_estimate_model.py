@@ -1,0 +1,129 @@
+"""The learned estimate model (server/queue/estimate.py) and the cut-off forecast, without a database."""
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from server.queue.cutoff import closing_time, cutoff_at
+from server.queue.estimate import Desk, Load, ServiceTime, forecast, learn
+
+A, B = 1, 2
+TIMES = {A: ServiceTime(10.0, 3.0), B: ServiceTime(4.0, 1.0)}
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def load(*desks: Desk, waiting=None, **kw) -> Load:
+    return Load(desks=tuple(desks), waiting=waiting or {}, times=TIMES, **kw)
+
+
+def test_without_history_the_configured_minutes_are_the_service_time():
+    learned = learn([], configured=8.0)
+    assert learned.mean == 8.0 and learned.measured == 0
+
+
+def test_measurements_replace_the_configured_minutes():
+    learned = learn([(0.1, 12.0)] * 100, configured=8.0)
+    assert 11.8 < learned.mean < 12.0
+
+
+def test_old_measurements_fade():
+    recent_fast = [(0.5, 4.0)] * 20
+    old_slow = [(60.0, 20.0)] * 20
+    assert learn(recent_fast + old_slow, configured=4.0).mean < 4.2
+    assert learn([(1.0, 4.0)] * 20 + [(2.0, 20.0)] * 20, configured=4.0).mean > 10  # yesterday still counts
+
+
+def test_the_next_in_line_at_an_idle_counter_waits_about_nothing():
+    est = forecast(load(Desk({A: 0})), A, ahead=0)
+    assert est.low == 0 and est.high <= 2
+
+
+def test_the_estimate_grows_with_people_ahead():
+    one, many = forecast(load(Desk({A: 0})), A, 1), forecast(load(Desk({A: 0})), A, 6)
+    assert many.minutes == 6 * 10.0 and one.minutes == 10.0
+    assert many.low > one.low and many.high > one.high
+
+
+def test_more_counters_shorten_the_wait():
+    one = forecast(load(Desk({A: 0})), A, 6)
+    three = forecast(load(Desk({A: 0}), Desk({A: 0}), Desk({A: 0})), A, 6)
+    assert three.minutes == 20.0 and three.high < one.high
+
+
+def test_when_a_counter_closes_the_estimate_grows():
+    both = load(Desk({A: 0}), Desk({A: 0}))
+    after_closing = load(Desk({A: 0}))
+    assert forecast(after_closing, A, 4).minutes > forecast(both, A, 4).minutes
+
+
+def test_with_no_counter_open_there_is_no_number_but_a_reason():
+    est = forecast(load(Desk({B: 0})), A, 3)
+    assert (est.low, est.high, est.reason) == (None, None, "no_counter_open")
+    assert est.as_dict() == {"low": None, "high": None, "reason": "no_counter_open"}
+
+
+def test_a_shared_counter_serves_its_first_level_first():
+    # The only counter for B takes A first (level 0): B waits for A's queue to clear.
+    shared = load(Desk({A: 0, B: 1}), waiting={A: 3})
+    alone = load(Desk({B: 0}), waiting={A: 3})
+    assert forecast(shared, B, 0).minutes == 30.0
+    assert forecast(alone, B, 0).minutes == 0.0
+
+
+def test_a_shared_counter_at_the_same_level_takes_the_older_ticket_first():
+    older_a = load(Desk({A: 0, B: 0}), waiting={A: 2}, oldest={A: 5.0})
+    assert forecast(older_a, B, 0).minutes == 20.0  # both A tickets came before the new B ticket
+
+
+def test_arrivals_of_a_first_level_service_come_before_a_later_level():
+    quiet = load(Desk({A: 0, B: 1}), waiting={B: 2})
+    busy = load(Desk({A: 0, B: 1}), waiting={B: 2}, arrivals={A: 0.2})
+    assert forecast(busy, B, 2).minutes > forecast(quiet, B, 2).minutes
+
+
+def test_an_overdue_ticket_is_taken_before_the_counters_first_level():
+    plain = load(Desk({A: 0, B: 1}), waiting={A: 5})
+    overdue = load(Desk({A: 0, B: 1}), waiting={A: 5}, target_waits={B: 15.0})
+    assert forecast(plain, B, 0, age=20).minutes == 50.0
+    assert forecast(overdue, B, 0, age=20).minutes == 0.0
+
+
+def test_a_busy_counter_is_free_after_its_current_ticket():
+    est = forecast(load(Desk({A: 0}, free_in=7.0)), A, 0)
+    assert est.minutes == 7.0 and est.low <= 7 <= est.high
+
+
+def test_transfers_to_a_counter_go_first():
+    est = forecast(load(Desk({A: 0}, transfers=2)), A, 0)
+    assert est.minutes == 20.0
+
+
+def test_a_very_long_queue_is_extrapolated_not_played_to_the_end():
+    est = forecast(load(Desk({A: 0})), A, 20_000)
+    assert est.minutes == 200_000.0
+
+
+# --- cut-off -------------------------------------------------------------------------------------------------
+HOURS = {"mon": [["08:00", "12:00"], ["13:00", "15:30"]], "sat": [["09:00", "24:00"]]}
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def test_the_office_closes_at_the_end_of_todays_last_period():
+    monday = utc(2026, 11, 23, 9, 0)
+    assert closing_time(HOURS, BERLIN, monday) == utc(2026, 11, 23, 14, 30)  # 15:30 CET
+    assert closing_time(HOURS, BERLIN, utc(2026, 11, 24, 9, 0)) is None  # no hours on Tuesday
+    assert closing_time(HOURS, BERLIN, utc(2026, 11, 28, 9, 0)) == utc(2026, 11, 28, 23, 0)  # until midnight
+
+
+def test_the_cutoff_leaves_time_for_the_wait_and_the_service():
+    assert cutoff_at(HOURS, BERLIN, utc(2026, 11, 23, 9, 0), 45.0) == utc(2026, 11, 23, 13, 45)
+    assert cutoff_at({}, BERLIN, utc(2026, 11, 23, 9, 0), 45.0) is None
+
+
+def test_the_cutoff_is_in_local_time_on_a_dst_day():
+    # 2026-03-29: Berlin springs forward; 15:30 CEST is 13:30 UTC.
+    sunday_hours = {"sun": [["10:00", "15:30"]]}
+    assert closing_time(sunday_hours, BERLIN, utc(2026, 3, 29, 9, 0)) == utc(2026, 3, 29, 13, 30)
+    assert closing_time({"sun": [["10:00", "15:30"]]}, BERLIN, utc(2026, 10, 25, 9, 0)) == utc(2026, 10, 25, 14, 30)
