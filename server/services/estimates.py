@@ -21,6 +21,7 @@ from server.queue.estimate import Desk, Estimate, Load, ServiceTime, forecast, l
 from server.queue.policy import Policy
 
 TTL = timedelta(seconds=60)
+LOAD_TTL = timedelta(seconds=1)  # how long a process reuses an office's live load between changes
 RECENT_DAYS = 28
 RECENT_TICKETS = 300  # per service and state
 
@@ -37,14 +38,26 @@ class Learned:
     target_waits: dict[int, float]  # minutes; empty when the office's policy does not call overdue tickets first
 
 
-_cache: dict[tuple[str, int], tuple[datetime, Learned]] = {}
+# keyed by (database URL, office id): the URL tells apart every database a process (or a test run) opens
+_cache: dict[tuple, tuple[datetime, Learned]] = {}
+_loads: dict[tuple, tuple[datetime, Load]] = {}
 _lock = threading.Lock()
 
 
 def clear_cache() -> None:
-    """Forget every learned service time (tests; a new layout)."""
+    """Forget every learned service time and live load (tests; a new layout)."""
     with _lock:
         _cache.clear()
+        _loads.clear()
+
+
+def changed(office_ids) -> None:
+    """Counters, calls or services of these offices changed (called after the commit): their live loads are
+    read afresh. A new ticket alone does not count: the issued ticket's own place is always exact, and the
+    other queues' counts may lag by at most LOAD_TTL (also what other processes' changes may lag by)."""
+    with _lock:
+        for key in [k for k in _loads if k[1] in office_ids]:
+            del _loads[key]
 
 
 def estimate_for(session: Session, office_id: int, service_id: int, ahead: int, now: datetime,
@@ -88,10 +101,19 @@ _AT_COUNTERS = (select(Ticket.counter_id, Ticket.service_id, Ticket.called_at)
 
 
 def office_load(session: Session, office_id: int, now: datetime) -> Load:
-    """The office's open counters, queues and learned times, read once per session and moment."""
+    """The office's open counters, queues and learned times: read once per session and moment, and shared by
+    the process's requests for up to LOAD_TTL unless the office changed meanwhile (see `changed`)."""
     key = ("estimate_load", office_id, now)
     if key not in session.info:
-        session.info[key] = _read_load(session, office_id, now)
+        shared = (session.get_bind().url, office_id)
+        with _lock:
+            hit = _loads.get(shared)
+        if hit is not None and timedelta(0) <= now - hit[0] < LOAD_TTL:
+            session.info[key] = hit[1]
+        else:
+            session.info[key] = _read_load(session, office_id, now)
+            with _lock:
+                _loads[shared] = (now, session.info[key])
     return session.info[key]
 
 
@@ -140,7 +162,7 @@ _RECENT = (select(Ticket.called_at, Ticket.finished_at)
 
 def learned_of(session: Session, office_id: int, now: datetime) -> Learned:
     """An office's learned service times and arrival rates, at most TTL old (a clock gone back refreshes it)."""
-    key = (session.bind.url.render_as_string(hide_password=True), office_id)
+    key = (session.get_bind().url, office_id)
     with _lock:
         hit = _cache.get(key)
     if hit is not None and hit[0] <= now < hit[0] + TTL:

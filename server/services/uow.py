@@ -59,6 +59,11 @@ _RECORD_PG = insert(Event).from_select(
 ).returning(Event.seq)
 
 
+# Events that leave an office's counters and queues as they were, apart from one more waiting ticket.
+LOAD_NEUTRAL = frozenset({"issued", "refused", "printed", "print_failed", "print_retried", "reprint",
+                          "printer_status", "printer_set", "device_paired"})
+
+
 class UnitOfWork:
     """A write session; commit on success, roll back on any exception, then publish."""
 
@@ -66,6 +71,7 @@ class UnitOfWork:
         self.db = db
         self.publish = publish or _discard
         self.events: list[DomainEvent] = []
+        self.changed_offices: set[int] = set()  # offices whose counters or queues changed beyond a new ticket
 
     def __enter__(self) -> UnitOfWork:
         if self.db.write_gate is not None:
@@ -84,12 +90,18 @@ class UnitOfWork:
             self.session.close()
             if self.db.write_gate is not None:
                 self.db.write_gate.release()
+        if exc_type is None and self.changed_offices:
+            from .estimates import changed  # the estimates' shared live loads of these offices are stale now
+
+            changed(self.changed_offices)
         if exc_type is None and self.events:
             self.publish(self.events)
 
     def record(self, office: Office, kind: str, at: datetime, actor: Actor, *, data: dict | None = None,
                ticket_id=None, service_id=None, counter_id=None, details: dict | None = None) -> int:
         """Append an event with the office's next seq; queue a domain event for after the commit."""
+        if kind not in LOAD_NEUTRAL:
+            self.changed_offices.add(office.id)
         # Plain Core on the session's connection: no ORM bookkeeping on the hottest statements.
         conn = self.session.connection()
         values = {"office_id": office.id, "kind": kind, "at": at, "ticket_id": ticket_id, "service_id": service_id,
