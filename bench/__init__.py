@@ -1,5 +1,6 @@
 """CivicQueue performance harness (not part of the test suite).
 
-`python -m bench.api` starts real server processes on SQLite and PostgreSQL and measures ticket-issue
-throughput, issue latency at a fixed rate and call-next latency with many counters; see bench/api.py.
+`make bench` (`python -m bench.suite`) runs every benchmark here and writes bench/results.md; each one also runs
+alone (`python -m bench.api`, `bench.fanout`, `bench.rss`, `bench.day`, `bench.printing`, `bench.stats`,
+`bench.estimates`) and writes its own bench/results-NAME.md.
 """

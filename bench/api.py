@@ -145,19 +145,17 @@ def _interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; the exit status is 1 when a target is missed."""
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+def run(args: argparse.Namespace) -> list[Row]:
+    """Run every phase, print the table, write the markdown file; all rows."""
     wanted, notes = databases(args)
     if args.profile:
         notes.append("--profile: py-spy ran beside the server; its own CPU shows as 'other'")
     info = report.machine() | {"options": options_text(args)}
     rows: list[Row] = []
     try:
-        for run in range(1, args.runs + 1):
+        for n in range(1, args.runs + 1):
             for kind in wanted:
-                rows += bench_database(kind, kind if args.runs == 1 else f"{kind} #{run}", args)
+                rows += bench_database(kind, kind if args.runs == 1 else f"{kind} #{n}", args)
     except KeyboardInterrupt:
         notes.append("interrupted: partial results")
         print("\ninterrupted; servers stopped", file=sys.stderr)
@@ -167,6 +165,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {note}")
     args.output.write_text(report.markdown(rows, info, notes + NOTES))
     print(f"\nwritten to {args.output}")
+    return rows + [Row("postgres", "skipped", note, "figures", "FAIL") for note in notes if "skipped" in note]
+
+
+HEADLINES = ("issue throughput", "issue p99 at", "call-next p99,", "call-next p50 / p99 at")
+CHECKS = ("call-next duplicates", "call-next lost", "waiting after drain", "called: client vs GET queue")
+
+
+def summary(rows: list[Row]) -> list[Row]:
+    """The rows for bench/results.md: the headline figures per database, the four call-next checks folded into
+    one row, and any errors."""
+    out: list[Row] = []
+    for db in dict.fromkeys(r.database for r in rows):
+        mine = [r for r in rows if r.database == db]
+        out += [r for r in mine if r.metric.strip().startswith(HEADLINES + ("skipped",))]
+        checks = [r for r in mine if r.metric.startswith(CHECKS)]
+        if checks:
+            out.append(Row(db, "call-next: duplicates / lost / left waiting / client-server mismatch",
+                           " / ".join(r.value for r in checks), "0",
+                           report.verdict(all(r.verdict == "pass" for r in checks))))
+        out += [r for r in mine if r.metric.endswith(": errors")]
+    return out
+
+
+def bench(argv: list[str] | None = None) -> list[Row]:
+    """bench.suite's entry: run with these options; the summary rows."""
+    return summary(run(parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; the exit status is 1 when a target is missed."""
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    rows = run(args)
     return 1 if any(r.verdict == "FAIL" for r in rows) else 0
 
 

@@ -22,7 +22,7 @@ from .cpu import busy_cores, wait_quiet
 from .fanout_procs import baseline, civicqueue, interrupt_on_signals, run_load
 from .fanout_report import Level, summarize
 from .profile import summarize as profile_summary
-from .report import machine
+from .report import Row, machine
 from .server_proc import ROOT
 
 DEFAULT_OUTPUT = ROOT / "bench" / "results-fanout.md"
@@ -124,19 +124,17 @@ NOTES = [
 ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; the exit status is 1 when a target is missed."""
-    args = parse_args(argv)
-    interrupt_on_signals()
+def run(args: argparse.Namespace) -> list[Level]:
+    """Every level of every run; print the tables and write the markdown file."""
     info = machine() | {"options": f"--clients {','.join(map(str, args.clients))} --calls {args.calls} "
                                    f"--interval {args.interval:g} --runs {args.runs}"
                                    + (" --deflate" if args.deflate else "")}
     done: list[Level] = []
     notes = []
     try:
-        for run in range(1, args.runs + 1):
+        for n in range(1, args.runs + 1):
             for clients in args.clients:
-                done.append(measure_level(args, run, clients))
+                done.append(measure_level(args, n, clients))
     except KeyboardInterrupt:
         notes.append("interrupted: partial results")
         print("\ninterrupted; servers and load generator stopped", file=sys.stderr)
@@ -146,6 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     print(report.console(done))
     args.output.write_text(report.markdown(done, info, notes + NOTES))
     print(f"\nwritten to {args.output}")
+    return done
+
+
+def bench(argv: list[str] | None = None) -> list[Row]:
+    """bench.suite's entry: run with these options; the summary rows for bench/results.md."""
+    return report.summary_rows(run(parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; the exit status is 1 when a target is missed."""
+    args = parse_args(argv)
+    interrupt_on_signals()
+    done = run(args)
     return 1 if report.failed(done) or not done else 0
 
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from .load import percentile
+from .report import Row
 
 # The issue's targets: at 500 displays last-client p99 <= 40 ms and <= 3x the bare websockets baseline;
 # at 1000, p99 <= 100 ms; at every level at most 64 KiB of server memory per connection.
@@ -199,3 +200,34 @@ def markdown(levels: list[Level], info: dict[str, str], notes: list[str]) -> str
 def failed(levels: list[Level]) -> bool:
     """Whether any level missed a target."""
     return any(verdict(lv)[1] != "pass" for lv in levels)
+
+
+SETUP = "sqlite, 1 process"
+
+
+def summary_rows(levels: list[Level]) -> list[Row]:
+    """For bench/results.md: per level the last display's latency next to the baseline's, then memory per
+    connection (every level, the verdict against the limit)."""
+    rows = []
+    for level in levels:
+        cq, base = level.civicqueue, level.baseline
+        results = [(name, ok) for name, ok in checks(level) if "KiB" not in name]
+        baseline = (f"; baseline p99 {ms(base.last_p99)} ms, ratio {ratio_text(level.ratio('last_p99'))}"
+                    if base else "; no baseline")
+        missed = [name for name, ok in results if not ok]
+        target = "; ".join(name for name, _ in results[1:])
+        verdict = "FAIL" if missed else "pass" if target else "info"
+        error = f" ({cq.error[:80]})" if cq.error else f" ({cq.missing} deliveries missing)" if cq.missing else ""
+        rows.append(Row(SETUP, f"fan-out, {level.clients} displays: last display has the call, p50 / p99",
+                        f"{ms(cq.last_p50)} / {ms(cq.last_p99)} ms{baseline}{error}", target, verdict))
+    if levels:
+        per_conn = ", ".join(f"{lv.clients}: {ms_kib(lv.civicqueue.kib_per_conn)}" for lv in levels)
+        worst = max((lv.civicqueue.kib_per_conn for lv in levels), default=math.nan)
+        rows.append(Row(SETUP, "server memory per display connection (by displays connected)", per_conn,
+                        f"<= {KIB_PER_CONNECTION} KiB", "pass" if worst <= KIB_PER_CONNECTION else "FAIL"))
+    return rows
+
+
+def ms_kib(kib: float) -> str:
+    """'74 KiB' or 'n/a'."""
+    return "n/a" if math.isnan(kib) else f"{kib:.0f} KiB"

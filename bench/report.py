@@ -132,9 +132,10 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def markdown(rows: list[Row], info: dict[str, str], notes: list[str]) -> str:
+def markdown(rows: list[Row], info: dict[str, str], notes: list[str], title: str = "API benchmark results",
+             module: str = "bench.api") -> str:
     """The results as a markdown document."""
-    head = ["# API benchmark results", "", "Produced by `.venv/bin/python -m bench.api`; numbers from a shared "
+    head = [f"# {title}", "", f"Produced by `.venv/bin/python -m {module}`; numbers from a shared "
             "machine are noisy, compare runs rather than single values.", ""]
     head += [f"- **{k}**: {v}" for k, v in info.items()] + [""]
     body = ["| database | metric | value | target | result |", "|---|---|---|---|---|"]

@@ -28,10 +28,14 @@ def _refuse(code: str, message: str):
     raise Refused(message, {"code": code, "message": message})
 
 
-def _actor(auth: dict) -> Actor | None:
-    """Devices pass {"token": ...} or carry the device cookie; staff carry their session cookie."""
+def _actor(auth: dict, staff_first: bool = False) -> Actor | None:
+    """Devices pass {"token": ...} or carry the device cookie; staff carry their session cookie. On the staff
+    namespaces a signed-in session goes before a device cookie the same browser may also hold (a supervisor
+    who paired this browser as a kiosk before); a token passed explicitly always goes first."""
     from server.web.devices import COOKIE
 
+    if staff_first and not auth.get("token") and current_user and current_user.is_authenticated:
+        return current_user.actor()
     token = auth.get("token") or request.cookies.get(COOKIE)
     if token:
         with current_app.extensions["civicqueue"].db.read_session() as session:
@@ -68,10 +72,11 @@ class OfficeNamespace(Namespace):
     """A namespace whose clients follow one office: snapshot on connect and on `resync`."""
 
     roles: tuple[str, ...] = ()
+    staff_first = False  # a staff session before a device cookie (the staff namespaces)
 
     def on_connect(self, auth=None):
         auth = auth if isinstance(auth, dict) else {}
-        actor = _actor(auth)
+        actor = _actor(auth, self.staff_first)
         if actor is None:
             _refuse("unauthorized", "a valid device token or staff session is required")
         if actor.role not in self.roles:
@@ -165,12 +170,14 @@ def _print_error(raw) -> printing.PrintError:
 
 class CounterNamespace(OfficeNamespace):
     roles = STAFF
+    staff_first = True
 
 
 class SupervisorNamespace(OfficeNamespace):
     """The live dashboard: only `snapshot` and `state` (no deltas), so counter clients' payloads stay small."""
 
     roles = READ_STATS
+    staff_first = True
 
 
 class StatusNamespace(Namespace):

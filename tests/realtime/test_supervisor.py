@@ -144,3 +144,24 @@ def test_resync_sends_a_fresh_snapshot(app, tokens, api):
     client.emit("resync", namespace="/supervisor")
     snaps = [m for name, m in received(client) if name == "snapshot"]
     assert snaps[-1]["seq"] == 1 and by_slug(snaps[-1]["services"])["abholung"]["waiting"] == 1
+
+
+def test_a_signed_in_supervisor_follows_the_dashboard_even_with_a_device_cookie(app, tokens, sqlite_ctx):
+    """A browser that was once paired as a kiosk and where a supervisor signs in: the staff session counts on
+    the staff namespaces; the kiosk cookie alone would be refused there (and still counts on /kiosk)."""
+    from server.auth.users import add_user
+    from server.web.devices import COOKIE
+    from tests.api.test_staff_sessions import sign_in
+
+    add_user(sqlite_ctx, "sina", "supervisor", "a-long-secret-1", ["mitte"])
+    browser = app.test_client()
+    browser.set_cookie(COOKIE, tokens["kiosk"])
+    alone = socketio.test_client(app, namespace="/supervisor", auth={"office": "mitte"}, flask_test_client=browser)
+    assert not alone.is_connected("/supervisor")
+    assert sign_in(browser, "sina", "a-long-secret-1").status_code == 302
+    for namespace in ("/supervisor", "/counter"):
+        client = socketio.test_client(app, namespace=namespace, auth={"office": "mitte"}, flask_test_client=browser)
+        assert client.is_connected(namespace), namespace
+        assert [m["name"] for m in client.get_received(namespace)][:1] == ["snapshot"]
+    kiosk = socketio.test_client(app, namespace="/kiosk", auth={"office": "mitte"}, flask_test_client=browser)
+    assert kiosk.is_connected("/kiosk")
