@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from server.auth import roles
-from server.web.i18n import LANGUAGES, configured_languages
+from server.web.i18n import LANGUAGES, configured_languages, weekday_names
 from server.web.pictograms import pictogram_choices
 
 from . import bp
@@ -49,8 +49,7 @@ def office_settings(office: str):
     """Name, time zone, default and kiosk languages, and opening hours of an office."""
     _admin_only()
     current = _office(office)
-    weekdays = dict(zip(WEEKDAYS, (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
-                                   _("Saturday"), _("Sunday")), strict=True))
+    weekdays = dict(zip(WEEKDAYS, weekday_names(), strict=True))
     config = _config(current, weekdays=weekdays)
     return render_template("admin/office.html", office=current, config=config, timezones=_timezones(),
                            weekdays=weekdays, languages=_languages(), section="office")

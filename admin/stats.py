@@ -9,11 +9,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from server.api.schemas import parse_day
 from server.auth import roles
 from server.services.errors import ServiceError
 from server.stats.charts import bar_chart
 from server.stats.kpis import DIMENSIONS
 from server.stats.report import office_stats
+from server.web.i18n import weekday_names
 
 from . import bp
 from .views import _actor, _office
@@ -22,10 +24,6 @@ from .views import _actor, _office
 def breakdown_names() -> dict[str, str]:
     return {"service": _("Service"), "counter": _("Counter"), "clerk": _("Clerk"), "hour": _("Hour of day"),
             "weekday": _("Weekday"), "day": _("Day")}
-
-
-def weekday_names() -> list[str]:
-    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
 
 
 @bp.get("/<office>/stats")
@@ -60,13 +58,10 @@ def _day(name: str, errors: dict) -> date | None:
     if not value:
         return None
     try:
-        day = date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
-        day = None
-    if day is None or not 1900 <= day.year <= 9000:
         errors[name] = _("Enter a date like 2026-11-26.")
         return None
-    return day
 
 
 def _label(dimension: str, row: dict) -> str:

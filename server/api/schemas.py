@@ -177,15 +177,21 @@ def slugify(text: str) -> str:
     return slug
 
 
+def parse_day(value: str) -> date:
+    """A date like 2026-11-26 between the years 1900 and 9000 (the UTC bounds of dates at the calendar's edges
+    overflow); ValueError otherwise."""
+    day = date.fromisoformat(value)
+    if not 1900 <= day.year <= 9000:
+        raise ValueError(f"{value} is not between 1900 and 9000")
+    return day
+
+
 def date_arg(name: str) -> date | None:
     """A date from the query string (?from=2026-11-26), or None; 422 naming the parameter when it is no date."""
     value = request.args.get(name)
     if not value:
         return None
     try:
-        day = date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
-        raise Invalid(f"'{name}' must be a date like 2026-11-26", "invalid_date") from None
-    if not 1900 <= day.year <= 9000:  # the UTC bounds of dates at the calendar's edges overflow
-        raise Invalid(f"'{name}' must be a date between 1900 and 9000", "invalid_date")
-    return day
+        raise Invalid(f"'{name}' must be a date like 2026-11-26 (years 1900 to 9000)", "invalid_date") from None

@@ -59,3 +59,8 @@ def printer_status_words() -> dict[str, str]:
         "printer_error": _("error"),
         "printer_unknown": _("status unknown"),
     }
+
+
+def weekday_names() -> list[str]:
+    """Monday to Sunday in the page's language."""
+    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
