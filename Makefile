@@ -43,9 +43,12 @@ system-deps:
 	  else echo "warning: please run: sudo apt-get install $$missing (speech, sounds and ticket fonts)"; fi; \
 	fi
 
-# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download), and redis-server for the
+# cluster tests' private Redis (stopped and restarted by a fault test; the shared one is never touched).
 browser-deps: system-deps
 	@command -v chromium >/dev/null || { apt-get update -q && $(APT) chromium chromium-driver fonts-dejavu-core; }
+	@test -x /usr/bin/redis-server || { [ "$$(id -u)" = 0 ] && apt-get update -q && $(APT) redis-server; } || \
+	  echo "warning: please run: sudo apt-get install redis-server (the cluster tests' private Redis)"
 
 init: $(VENV)/.runtime node_modules/.installed catalogs system-deps
 	$(PY) -m server init --demo
