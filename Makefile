@@ -63,7 +63,7 @@ test: $(VENV)/.dev node_modules/.installed catalogs browser-deps
 lint: $(VENV)/.dev
 	$(PY) -m ruff check server tests bench kiosk display counter
 
-# Every benchmark in bench/ (PostgreSQL and redis-server needed), about 20 minutes; writes bench/results.md.
+# Every benchmark in bench/ (PostgreSQL and redis-server needed), about 16 minutes; writes bench/results.md.
 # BENCH_ARGS="--quick" for a smoke run, BENCH_ARGS="--only day,rss" for some of them.
 bench: $(VENV)/.dev node_modules/.installed catalogs
 	$(PY) -m bench.suite $(BENCH_ARGS)

@@ -185,6 +185,11 @@ def summary(rows: list[Row]) -> list[Row]:
                            " / ".join(r.value for r in checks), "0",
                            report.verdict(all(r.verdict == "pass" for r in checks))))
         out += [r for r in mine if r.metric.endswith(": errors")]
+        noisy = [f"{r.metric.split(';')[0].strip()} (other {r.value.rsplit('other ', 1)[-1]} cores)" for r in mine
+                 if r.verdict == "noisy"]
+        if noisy:
+            out.append(Row(db, "phases disturbed by other processes (their numbers are suspect)", "; ".join(noisy),
+                           f"other <= {report.DISTURBED}", "noisy"))
     return out
 
 

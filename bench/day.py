@@ -244,8 +244,9 @@ NOTES = [
     "tickets are transferred to another service and served again there. Clerks learn of waiting tickets from a "
     "semaphore per office, so nobody polls.",
     "Latency = from sending a request to reading its answer (keep-alive http.client connections, one per kiosk "
-    "and clerk thread, all in the benchmark process). 'behind the schedule' = how late a kiosk sent an issue "
-    "compared to its arrival time: large values mean the cluster (or the load generator) did not keep up.",
+    "and clerk thread, all in the benchmark process, reopened after 60 s idle as nginx does). 'behind the "
+    "schedule' = how late a kiosk sent an issue compared to its arrival time: large values mean the cluster (or "
+    "the load generator) did not keep up.",
     "Checks: a ticket handed out by call-next more often than once plus its transfers; an issued ticket never "
     "called; tickets left waiting/called/serving/parked in GET queue afterwards; calls a display (one per office, "
     "on the other process than the office's kiosks, so through Redis) did not receive.",

@@ -26,6 +26,23 @@ DAY = DayPlan()
 API = "/api/v1"
 
 
+class Connection(Client):
+    """A kiosk's or clerk's keep-alive connection, dropped after a minute idle as nginx drops its upstream ones
+    (keepalive_timeout 60 s): gunicorn closes connections idle for its `keepalive` (75 s), and a POST sent on
+    one it has just closed fails without an answer."""
+
+    idle = 60.0
+    used = 0.0
+
+    def request(self, method: str, path: str, payload=None):
+        if time.perf_counter() - self.used > self.idle:
+            self.close()
+        try:
+            return super().request(method, path, payload)
+        finally:
+            self.used = time.perf_counter()
+
+
 @dataclass(frozen=True)
 class Plan:
     """A day: `tickets` spread over the offices, opening hours (bench.stats.HOURS) replayed in `seconds`."""
@@ -125,7 +142,7 @@ class Day:
 
     def client(self, office: int, n: int, role: str) -> Client:
         """A keep-alive client of process (office + n) mod processes, with the office's `role` token."""
-        return Client(self.host, self.ports[(office + n) % len(self.ports)], self.tokens[self.offices[office].slug]
+        return Connection(self.host, self.ports[(office + n) % len(self.ports)], self.tokens[self.offices[office].slug]
                       [role], timeout=120)
 
     def run(self, start: float, limit: float) -> None:

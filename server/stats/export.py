@@ -7,9 +7,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from .daily import COUNTED, REFUSALS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -49,6 +46,10 @@ def to_csv(kpis: dict) -> str:
 
 def to_xlsx(breakdowns: list[dict]) -> bytes:
     """One sheet per breakdown, named after it."""
+    # Imported here: openpyxl adds about 18 MiB to every server process, and only this export needs it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     book.remove(book.active)
     for kpis in breakdowns:
