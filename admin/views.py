@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from server.api.schemas import parse_day
 from server.auth import roles
 from server.db.models import Office
 from server.services import audit_reads, issuing_control, queries
@@ -141,7 +142,7 @@ def _audit_filters() -> tuple[dict, str | None]:
     if action is not None and not ACTION_PREFIX.fullmatch(action):
         return {}, _("An action is a name or its start, like “ticket.” or “device.revoke”.")
     try:
-        first, last = (date.fromisoformat(args[k]) if args.get(k) else None for k in ("from", "to"))
+        first, last = (parse_day(args[k]) if args.get(k) else None for k in ("from", "to"))
         before = int(args["before"]) if args.get("before") else None
     except ValueError:
         return {}, _("Please enter dates like 2026-11-26.")

@@ -299,3 +299,16 @@ def test_the_audit_log_is_append_only_on_sqlite(sqlite_ctx):
     with sqlite_ctx.db.read_session() as session:
         assert [(e.action, e.actor, e.ip) for e in session.scalars(select(AuditEntry))] == [
             ("login_failed", "someone", "192.0.2.7")]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_audit_page_refuses_dates_at_the_calendars_edges(app, sqlite_ctx, day):
+    """The page's date filter shares the API's date rule: a day whose UTC bounds overflow is a 400, not a 500."""
+    from server.auth.users import add_user
+    from tests.api.test_staff_sessions import sign_in
+
+    add_user(sqlite_ctx, "ada", "admin", "a-long-secret-1", [])
+    browser = app.test_client()
+    assert sign_in(browser, "ada", "a-long-secret-1").status_code == 302
+    assert browser.get(f"/admin/mitte/audit?from={day}").status_code == 400
+    assert browser.get("/admin/mitte/audit?from=2026-11-01").status_code == 200
