@@ -56,6 +56,8 @@ def dashboard_strings() -> dict[str, str]:
         "not_issuing": _("no tickets issued"),
         "no_counter_open": _("no counter open"),
         "cutoff_passed": _("{time} (passed)"),
+        "cutoff_stops": _("issue ends automatically"),
+        "cutoff_forecast": _("forecast only"),
         "over_banner": _("Waiting longer than the target:"),
         "over_announce": _("Wait over target: {services}"),
     }

@@ -1,4 +1,5 @@
-"""The admin's setup pages: the office (name, time zone, languages, opening hours), its services and counters.
+"""The admin's setup pages: the office (name, time zone, languages, opening hours, calling rules), its services and
+counters.
 
 The pages are thin: they render a JSON config (strings in the user's language, choices) and their modules in
 admin/static/admin/ read and change everything through the REST API, so the API's validation is the only one.
@@ -46,7 +47,7 @@ def _config(office: dict, **extra) -> dict:
 @bp.get("/<office>/office")
 @login_required
 def office_settings(office: str):
-    """Name, time zone, default and kiosk languages, and opening hours of an office."""
+    """Name, time zone, default and kiosk languages, opening hours and calling rules of an office."""
     _admin_only()
     current = _office(office)
     weekdays = dict(zip(WEEKDAYS, weekday_names(), strict=True))

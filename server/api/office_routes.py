@@ -42,12 +42,13 @@ def create_office():
 @api.patch("/offices/<office>")
 @requires(*roles.CONFIGURE)
 def update_office(office: str):
-    """Change an office's name, time zone, languages or opening hours (only the fields sent)."""
+    """Change an office's name, time zone, languages, opening hours or calling policy (only the fields sent)."""
     body = parse(OfficePatch)
     changes = body.model_dump(exclude_unset=True)
-    for key, value in changes.items():
-        if value is None:
-            raise Invalid(f"{key}: must not be null", "invalid_field")
+    nulls = [key for key, value in changes.items() if value is None]
+    nulls += [f"policy.{key}" for key, value in (changes.get("policy") or {}).items() if value is None]
+    if nulls:
+        raise Invalid(f"{nulls[0]}: must not be null", "invalid_field")
     return jsonify(office_admin.update_office(context(), current_actor(), office, changes, _offered()))
 
 

@@ -160,13 +160,13 @@ def _office_admin_paths() -> dict:
     office = {"$ref": "#/components/parameters/office"}
     named = [office, {"name": "service", "in": "path", "required": True, "schema": {"type": "string"}}]
     counter = [office, {"name": "counter", "in": "path", "required": True, "schema": {"type": "string"}}]
-    settings = _ok(200, "The office with languages and opening hours", ANY_OBJECT)
+    settings = _ok(200, "The office with languages, opening hours and calling policy", ANY_OBJECT)
     return {
         "/offices/{office}": {"parameters": [office], "get": _op(
-            "One office with time zone, kiosk languages and opening hours", "kiosk, clerk, supervisor, admin, agent",
-            settings, errors=(404,)), "patch": _op(
-            "Change an office (only the fields sent); kiosks and displays update at once", "admin", settings,
-            body=OfficePatch, errors=(404,))},
+            "One office with time zone, kiosk languages, opening hours and calling policy (every switch, defaults "
+            "filled in)", "kiosk, clerk, supervisor, admin, agent", settings, errors=(404,)), "patch": _op(
+            "Change an office (only the fields sent; in `policy` only the switches sent); kiosks and displays "
+            "update at once", "admin", settings, body=OfficePatch, errors=(404,))},
         "/offices/{office}/services/{service}": {"parameters": named, "patch": _op(
             "Change a service (only the fields sent); `active: false` takes it off the kiosks", "admin",
             _ok(200, "The service", ANY_OBJECT), body=ServicePatch, errors=(404, 409))},

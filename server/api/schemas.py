@@ -88,14 +88,27 @@ class OfficeIn(Body):
     opening_hours: OPENING_HOURS = {}
 
 
+class PolicyPatch(Body):
+    """The office's calling policy switches; only the keys sent change, the others keep their value."""
+
+    overdue_first: bool | None = Field(None, description="Tickets past their service's target wait are called "
+                                       "first (default true)")
+    service_levels: bool | None = Field(None, description="A counter serves its services in its own order "
+                                        "(default true)")
+    stop_at_cutoff: bool | None = Field(None, description="No tickets after the cut-off forecast: they would not "
+                                        "be served before closing (default false)")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "no", 0 or 1 are refused, not read as booleans
+
+
 class OfficePatch(Body):
-    """Only the fields sent are changed."""
+    """Only the fields sent are changed (in `policy` too: only its keys sent)."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     language: LANG_CODE | None = None
     languages: Annotated[list[LANG_CODE], Field(max_length=20)] | None = None
     opening_hours: OPENING_HOURS | None = None
+    policy: PolicyPatch | None = None
 
 
 class ServicePatch(Body):

@@ -17,7 +17,7 @@ from server.queue.policy import CounterServices, Policy, rank
 from server.services.print_reads import printers_state
 from server.services.queries import office_queue_in, ticket_status_in
 from server.services.supervision import supervisor_view
-from server.services.views import counter_view, iso, service_view, waiting_candidates
+from server.services.views import counter_view, iso, service_view, stops_at_cutoff, waiting_candidates
 
 RECENT_CALLS = 12
 
@@ -87,8 +87,10 @@ def status_state(session: Session, office: Office, token: str, now, base_url: st
 
 
 def supervisor_state(session: Session, office: Office, now, base_url: str = "") -> dict:
-    """The live dashboard: services against their targets, counters with clerk and current ticket."""
-    return {"seq": office.seq, "office": office_brief(office)} | supervisor_view(session, office, now)
+    """The live dashboard: services against their targets, counters with clerk and current ticket; whether the
+    cut-off stops ticket issue or is a forecast only."""
+    brief = office_brief(office) | {"stop_at_cutoff": stops_at_cutoff(office.policy)}
+    return {"seq": office.seq, "office": brief} | supervisor_view(session, office, now)
 
 
 BUILDERS = {"/display": display_state, "/kiosk": kiosk_state, "/counter": counter_state,

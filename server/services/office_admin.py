@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 
 from server.db.models import CounterService, Office, Service, Ticket
+from server.queue.policy import Policy
 from server.web.pictograms import PICTOGRAMS
 
 from .context import Context
 from .errors import Conflict, Forbidden, Invalid
 from .lookup import counter_by_slug, office_by_slug, service_by_slug
 from .uow import Actor
-from .views import counter_view, office_view, service_view
+from .views import counter_view, office_view, service_view, stops_at_cutoff
 
 OPEN_STATES = ("waiting", "called", "serving", "parked")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -26,7 +27,15 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 def office_settings(office: Office) -> dict:
     """An office as the admin edits it."""
     return office_view(office) | {"languages": list(office.languages or []),
-                                  "opening_hours": dict(office.opening_hours or {})}
+                                  "opening_hours": dict(office.opening_hours or {}),
+                                  "policy": policy_settings(office.policy)}
+
+
+def policy_settings(policy: dict | None) -> dict[str, bool]:
+    """Every switch of the calling policy, defaults filled in by the same rules that apply them."""
+    switches = Policy.from_dict(policy)
+    return {"overdue_first": switches.overdue_first, "service_levels": switches.service_levels,
+            "stop_at_cutoff": stops_at_cutoff(policy)}
 
 
 def check_timezone(name: str) -> str:
@@ -92,7 +101,8 @@ def create_office(ctx: Context, actor: Actor, *, slug: str, name: str, timezone:
 
 
 def update_office(ctx: Context, actor: Actor, office_slug: str, changes: dict, offered: list[str]) -> dict:
-    """Change name, time zone, default language, kiosk languages or opening hours (only what is given)."""
+    """Change name, time zone, default language, kiosk languages, opening hours or the calling policy (only what
+    is given; the policy's switches are merged into the stored ones)."""
     with ctx.uow() as uow:
         office = office_by_slug(uow.session, office_slug, actor)
         if "timezone" in changes:
@@ -103,13 +113,21 @@ def update_office(ctx: Context, actor: Actor, office_slug: str, changes: dict, o
             changes["languages"] = check_languages(language, languages, offered)
         if "opening_hours" in changes:
             changes["opening_hours"] = check_opening_hours(changes["opening_hours"])
+        if "policy" in changes:
+            merged = dict(office.policy or {}) | changes["policy"]
+            if policy_settings(merged) == policy_settings(office.policy):
+                del changes["policy"]  # a default sent again is no change (and no event)
+            else:
+                changes["policy"] = merged
         changed = {k: v for k, v in changes.items() if getattr(office, k) != v}
         for key, value in changed.items():
             setattr(office, key, value)
         if changed:
             uow.session.flush()
-            uow.record(office, "office_updated", ctx.clock(), actor, details={"changed": sorted(changed)},
-                       data={"office": office.slug})
+            details = {"changed": sorted(changed)}
+            if "policy" in changed:
+                details["policy"] = policy_settings(office.policy)
+            uow.record(office, "office_updated", ctx.clock(), actor, details=details, data={"office": office.slug})
         return office_settings(office)
 
 

@@ -61,6 +61,14 @@ function cutoffText(cutoff) {
   return Date.parse(at) < serverNow() ? fill(T.cutoff_passed, { time: text }) : text;
 }
 
+/** Whether the office stops issuing at the cut-off or only forecasts it (its calling policy). */
+function cutoffNote() {
+  const note = document.createElement("small");
+  note.className = "hint cutoff-note";
+  note.textContent = state.office?.stop_at_cutoff ? T.cutoff_stops : T.cutoff_forecast;
+  return note;
+}
+
 function serviceRow(service) {
   const row = $("service-row").content.firstElementChild.cloneNode(true);
   row.dataset.service = service.slug;
@@ -71,7 +79,9 @@ function serviceRow(service) {
     ? fill(T.of_target, { minutes: service.target_wait }) : T.no_target;
   row.querySelector(".estimate").textContent = estimateText(service);
   row.querySelector(".open").textContent = String(service.open_counters);
-  row.querySelector(".cutoff").textContent = cutoffText(service.cutoff);
+  const cutoff = row.querySelector(".cutoff");
+  cutoff.textContent = cutoffText(service.cutoff);
+  if (service.cutoff) cutoff.append(" ", cutoffNote());
   return row;
 }
 

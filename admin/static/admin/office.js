@@ -1,4 +1,5 @@
-// The office settings page: name, time zone, languages and opening hours, saved through PATCH /offices/{office}.
+// The office settings page: name, time zone, languages, opening hours and calling rules, saved through
+// PATCH /offices/{office}.
 import { api } from "/static/js/api.js";
 import { checkFields, clearErrors, fill, markField, showError } from "./forms.js";
 
@@ -7,6 +8,7 @@ const t = config.strings;
 const $ = (id) => document.getElementById(id);
 const form = $("office-form");
 const path = `/offices/${encodeURIComponent(config.office)}`;
+const POLICY = ["overdue_first", "service_levels", "stop_at_cutoff"]; // the switches of the calling policy
 
 function addPeriod(row, [from, to] = ["", ""]) {
   const box = row.querySelector(".periods");
@@ -41,6 +43,7 @@ function show(office) {
   form.elements.timezone.value = office.timezone;
   form.elements.language.value = office.language;
   for (const box of form.querySelectorAll('input[name="languages"]')) box.checked = office.languages.includes(box.value);
+  for (const key of POLICY) form.elements[key].checked = office.policy[key];
   for (const row of form.querySelectorAll("tr[data-day]")) {
     row.querySelector(".periods").replaceChildren();
     for (const period of office.opening_hours[row.dataset.day] ?? []) addPeriod(row, period);
@@ -61,6 +64,7 @@ function values() {
     language: form.elements.language.value,
     languages: [...form.querySelectorAll('input[name="languages"]:checked')].map((box) => box.value),
     opening_hours: hours,
+    policy: Object.fromEntries(POLICY.map((key) => [key, form.elements[key].checked])),
   };
 }
 
