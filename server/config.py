@@ -124,8 +124,11 @@ class DeviceConfig(_Strict):
 
 
 class PolicyConfig(_Strict):
+    """The office's calling policy as the layout sets it first (then the admin's office page edits it)."""
+
     overdue_first: bool = True
     service_levels: bool = True
+    stop_at_cutoff: bool = False  # refuse tickets the cut-off forecast says would not be served before closing
 
 
 class OfficeConfig(_Strict):
@@ -188,6 +191,11 @@ class ServerConfig(_Strict):
     login_limit: Annotated[str, Field(pattern=r"^\d+ ?(/|per) ?\w+( ?[;,] ?\d+ ?(/|per) ?\w+)*$")] = "5/minute;30/hour"
     # How often the server asks its network printers for their status between jobs (0: only when printing).
     printer_check_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    # A print job not taken up or not finished within this many seconds was left by a process that died: it is
+    # failed as "interrupted" for staff to reprint. Keep it above the slowest printer's timeout plus 10 s.
+    print_stale_seconds: Annotated[int, Field(ge=1, le=3600)] = 120
+    # How often the cluster's leader looks for such jobs and for kiosk agents no process has heard from.
+    print_recovery_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
     # Days of ticket details kept (`python -m server retention run`); older days remain as aggregated statistics.
     retention_days: int = 90
     # Reverse proxies in front of the server (nginx: 1) whose X-Forwarded-For/-Proto/-Host are believed, so rate
@@ -260,6 +268,8 @@ ENV_KEYS = {
     "QMS_MESSAGE_QUEUE_CHANNEL": "message_queue_channel",
     "QMS_PUBLIC_URL": "public_url",
     "QMS_TRUSTED_PROXIES": "trusted_proxies",
+    "QMS_PRINT_STALE_SECONDS": "print_stale_seconds",
+    "QMS_PRINT_RECOVERY_SECONDS": "print_recovery_seconds",
 }
 
 

@@ -143,6 +143,9 @@ class Device(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column()
     agent_version: Mapped[str | None] = mapped_column(String(32))
     agent_connected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The last time a server process vouched for the agent's connection; last_seen_at marks which connection
+    # is current and must not move while it lasts, so liveness needs a column of its own.
+    agent_seen_at: Mapped[datetime | None] = mapped_column()
 
     office: Mapped[Office] = relationship()
 

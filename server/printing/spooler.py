@@ -2,19 +2,25 @@
 
 Network and file printers are driven from here; a USB printer hangs on a kiosk PC, so its job goes to that
 kiosk's agent over Socket.IO, and the agent's answer (or its silence) decides the outcome.
+
+A process that dies takes its queues and its agents' connections with it. The jobs it had not finished and the
+agents it held are found by time: a worker vouches for its backlog each time it takes a job, every process
+vouches for the agents it holds every AGENT_HEARTBEAT, and the cluster's leader fails what nobody vouched for.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import queue
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
-from server.realtime import agents, socketio
+from server.realtime import agents, namespaces, socketio
 from server.services import print_reads, printing
 from server.services.printing import JobWork, PrintError
 
@@ -25,7 +31,9 @@ from .ticket_image import render_ticket
 
 log = logging.getLogger(__name__)
 AGENT_GRACE = 10.0  # seconds an agent has beyond the printer's own timeout to answer
-STALE_AFTER = timedelta(minutes=2)  # a job older than this in queued/printing was orphaned by a restart
+AGENT_HEARTBEAT = 30.0  # seconds between a process's vouching for the agent connections it holds
+AGENT_SILENCE = timedelta(seconds=3 * AGENT_HEARTBEAT)  # an agent nobody vouched for this long is gone
+INTERRUPTED = PrintError("interrupted", "the server stopped before this ticket was printed")
 
 
 def render(content: dict, printer: dict) -> bytes:
@@ -38,7 +46,12 @@ class Spooler:
 
     def __init__(self, app):
         self.app = app
+        server = app.config["QMS_SETTINGS"].server
+        # Older than this in queued or printing with nobody vouching: orphaned by a process that died.
+        self.stale_after = timedelta(seconds=server.print_stale_seconds)
+        self.recovery_seconds = float(server.print_recovery_seconds)
         self._queues: dict[tuple[str, str], queue.Queue] = {}
+        self._waiting: dict[tuple[str, str], set[int]] = defaultdict(set)  # job ids in each queue
         self._lock = threading.Lock()
         self.idle = threading.Condition()
         self._pending = 0
@@ -51,8 +64,9 @@ class Spooler:
             q = self._queues.get(key)
             if q is None:
                 q = self._queues[key] = queue.Queue()
-                socketio.start_background_task(self._work, q)
+                socketio.start_background_task(self._work, key, q)
             self._pending += 1
+            self._waiting[key].add(job["id"])
         q.put(job["id"])
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -65,22 +79,26 @@ class Spooler:
             socketio.sleep(0.01)
         return False
 
-    def _work(self, q: queue.Queue) -> None:
+    def _work(self, key: tuple[str, str], q: queue.Queue) -> None:
         while True:
             job_id = q.get()
+            with self._lock:
+                self._waiting[key].discard(job_id)
+                behind = tuple(self._waiting[key])
             try:
                 with self.app.app_context():
-                    self.print_job(job_id)
+                    self.print_job(job_id, behind)
             except Exception:  # one broken job must not stop this printer's worker
                 log.exception("print job %s failed unexpectedly", job_id)
             finally:
                 with self._lock:
                     self._pending -= 1
 
-    def print_job(self, job_id: int) -> None:
+    def print_job(self, job_id: int, behind: tuple[int, ...] = ()) -> None:
+        """Print one job; `behind`: the jobs still waiting in this printer's queue, which taking it vouches for."""
         ctx = self.app.extensions["civicqueue"]
-        work = printing.start(ctx, job_id)
-        if work is None:
+        work = printing.start(ctx, job_id, behind)
+        if work is None:  # taken elsewhere, or failed by recovery: never printed twice
             return
         started = time.perf_counter()
         try:
@@ -120,24 +138,25 @@ class Spooler:
                                                         f"within {seconds:g} s"))
 
     def watch_printers(self, every: float, leads: Callable[[], bool] = lambda: True) -> None:
-        """Ask idle network printers for their status now and then, so staff see paper out before a citizen does.
-
-        With several processes only the cluster's leader (`leads()`) asks, and it also fails jobs orphaned by a
-        process that died; the others only print their own jobs."""
+        """The printing's background work. The cluster's leader (`leads()`) asks idle network printers for their
+        status every `every` seconds (0: never), so staff see paper out before a citizen does, and recovers
+        what dead processes left (`recover`) every `recovery_seconds`. Every process vouches for the kiosk
+        agents connected to it."""
         if every > 0:
-            socketio.start_background_task(self._watch, every, leads)
+            socketio.start_background_task(self._every, every, self.check_printers, leads)
+        socketio.start_background_task(self._every, self.recovery_seconds, self.recover, leads)
+        socketio.start_background_task(self._every, AGENT_HEARTBEAT, self.vouch_for_agents, lambda: True)
 
-    def _watch(self, every: float, leads: Callable[[], bool]) -> None:
+    def _every(self, seconds: float, task: Callable[[], None], leads: Callable[[], bool]) -> None:
         while True:
-            socketio.sleep(every)
+            socketio.sleep(seconds)
             if not leads():
                 continue
             try:
                 with self.app.app_context():
-                    self.recover()
-                    self.check_printers()
-            except Exception:  # a database hiccup must not end the watch
-                log.exception("checking the printers failed")
+                    task()
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("background printing task %s failed", task.__name__)
 
     def check_printers(self) -> None:
         ctx = self.app.extensions["civicqueue"]
@@ -149,10 +168,28 @@ class Spooler:
             printing.report_status(ctx, device_id, state, detail)
 
     def recover(self) -> None:
-        """Jobs a dead process left unfinished are failed, so they show up for staff (at start-up, or when this
-        process becomes the cluster's leader, and then with every printer check)."""
+        """Jobs a dead process left unfinished are failed, so they show up for staff and can be reprinted, and
+        agents whose connection it held are marked gone (when this process becomes the cluster's leader, and
+        then every `recovery_seconds`)."""
         ctx = self.app.extensions["civicqueue"]
-        failed = printing.fail_stale(ctx, STALE_AFTER, PrintError(
-            "interrupted", "the server stopped before this ticket was printed"))
+        failed = printing.fail_stale(ctx, self.stale_after, INTERRUPTED)
         if failed:
-            log.warning("%d unfinished print job(s) from before the restart marked failed", len(failed))
+            log.warning("%d print job(s) left unfinished by a stopped server process marked failed: %s",
+                        len(failed), ", ".join(f"{v['ticket']['code']} ({v['device']})" for v in failed))
+        gone = printing.forget_silent_agents(ctx, AGENT_SILENCE)
+        if gone:
+            log.warning("kiosk agent(s) not heard from for %g s marked disconnected: %s",
+                        AGENT_SILENCE.total_seconds(), ", ".join(gone))
+
+    def vouch_for_agents(self) -> None:
+        """Mark the agents connected to this process as alive; close connections that are no longer current,
+        so an agent wrongly taken for gone connects again at once."""
+        held = namespaces.agent_connections()
+        if not held:
+            return
+        stale = set(printing.agents_heard(self.app.extensions["civicqueue"], [(d, s) for _, d, s in held]))
+        for sid, device_id, since in held:
+            if (device_id, since) in stale:
+                log.info("closing an outdated connection of the kiosk agent of device %s", device_id)
+                with contextlib.suppress(Exception):  # it may have closed by itself meanwhile
+                    socketio.server.disconnect(sid, namespace="/kiosk")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
@@ -160,6 +162,11 @@ class KioskNamespace(OfficeNamespace):
 
 
 _agents: dict[str, tuple] = {}  # sid -> (kiosk device id, connected since), agents connected to this process
+
+
+def agent_connections() -> list[tuple[str, int, datetime]]:
+    """The printer agents connected to this process: (sid, kiosk device id, connected since)."""
+    return [(sid, device_id, since) for sid, (device_id, since) in list(_agents.items())]
 
 
 def _print_error(raw) -> printing.PrintError:

@@ -6,10 +6,11 @@ more). The device row keeps the printer's last known status, so staff see a faul
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import Device, PrintJob, Ticket
@@ -127,12 +128,19 @@ def retry(ctx: Context, actor: Actor, job_id: int) -> dict:
 
 # --- the printer's side: start, finish, device status --------------------------------------------------------
 
-def start(ctx: Context, job_id: int) -> JobWork | None:
-    """Take a queued job for printing; None if it is gone or someone else took it."""
+def start(ctx: Context, job_id: int, still_queued: Collection[int] = ()) -> JobWork | None:
+    """Take a queued job for printing; None if it is gone, someone else took it, or recovery failed it.
+
+    `still_queued`: the jobs waiting behind it in this process's queue. Taking one vouches for them (their
+    updated_at moves on), so recovery, which fails queued jobs nobody has vouched for lately, leaves a live
+    printer's backlog alone."""
     with ctx.uow() as uow:
-        session = uow.session
+        session, now = uow.session, ctx.clock()
+        if still_queued:
+            session.execute(update(PrintJob).where(PrintJob.id.in_(list(still_queued)), PrintJob.state == "queued")
+                            .values(updated_at=now))
         taken = session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.state == "queued")
-                                .values(state="printing", updated_at=ctx.clock()).returning(PrintJob.id)).first()
+                                .values(state="printing", updated_at=now).returning(PrintJob.id)).first()
         if taken is None:
             return None
         job = session.get(PrintJob, job_id)
@@ -148,13 +156,20 @@ def finish(ctx: Context, job_id: int, error: PrintError | None = None, *, status
 
     `late`: an agent's answer may still come after its deadline failed the job. `device_id`: only that device's job.
     """
+    allowed = PrintJob.state == "printing"
+    if late:
+        allowed = allowed | ((PrintJob.state == "failed") & (PrintJob.error_code == "agent_timeout"))
+    if device_id is not None:
+        allowed = allowed & (PrintJob.device_id == device_id)
+    return _conclude(ctx, job_id, allowed, error, status, detail)
+
+
+def _conclude(ctx: Context, job_id: int, allowed: ColumnElement[bool], error: PrintError | None,
+              status: str | None = None, detail: str | None = None) -> dict | None:
+    """Record the outcome if the job still matches `allowed` (checked in the UPDATE itself, so two outcomes
+    racing for one job record one)."""
     with ctx.uow() as uow:
         session, now = uow.session, ctx.clock()
-        allowed = PrintJob.state == "printing"
-        if late:
-            allowed = allowed | ((PrintJob.state == "failed") & (PrintJob.error_code == "agent_timeout"))
-        if device_id is not None:
-            allowed = allowed & (PrintJob.device_id == device_id)
         values = {"state": "failed" if error else "printed", "updated_at": now,
                   "error_code": error.code if error else None, "error_message": error.message[:300] if error else None,
                   "printed_at": None if error else now}
@@ -211,6 +226,7 @@ def agent_connected(ctx: Context, device_id: int, version: str) -> dict | None:
             return None
         now = ctx.clock()
         device.agent_connected, device.last_seen_at, device.agent_version = True, now, version[:32]
+        device.agent_seen_at = now
         return {"printer": dict(device.printer or {}), "device": device.name, "office": device.office.slug,
                 "since": now}
 
@@ -219,21 +235,64 @@ def agent_disconnected(ctx: Context, device_id: int, since: datetime) -> None:
     """The agent's connection from `since` ended. If the agent has connected again since (to any server
     process), that newer connection stands and nothing changes."""
     with ctx.uow() as uow:
-        device = uow.session.get(Device, device_id)
+        # Locked, so a reconnect committing meanwhile (to another process) is seen and stands.
+        device = uow.session.scalars(select(Device).where(Device.id == device_id).with_for_update()).first()
         if device is None or device.last_seen_at != since:
             return
-        device.agent_connected, device.last_seen_at = False, ctx.clock()
-        if device.printer_backend == "usb":
-            _set_status(uow, device, "offline", "the kiosk agent is not connected", ctx.clock())
+        _agent_gone(uow, device, "the kiosk agent is not connected", ctx.clock())
+
+
+def _agent_gone(uow, device: Device, detail: str, now: datetime) -> None:
+    device.agent_connected, device.last_seen_at = False, now
+    if device.printer_backend == "usb":
+        _set_status(uow, device, "offline", detail, now)
+
+
+def agents_heard(ctx: Context, connections: Collection[tuple[int, datetime]]) -> list[tuple[int, datetime]]:
+    """A process vouches for the agent connections it holds, (device id, since); it gets back those that are
+    no longer current (the agent connected again elsewhere, or was taken for gone), to close them."""
+    stale = []
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        for device_id, since in connections:
+            current = uow.session.execute(update(Device).where(
+                Device.id == device_id, Device.agent_connected.is_(True), Device.last_seen_at == since)
+                .values(agent_seen_at=now).returning(Device.id)).first()
+            if current is None:
+                stale.append((device_id, since))
+    return stale
+
+
+def forget_silent_agents(ctx: Context, silent_for: timedelta) -> list[str]:
+    """Agents no process has vouched for within `silent_for` are gone (the process holding their connection
+    died and they did not connect again): recorded as if they had disconnected. Returns the kiosks' names."""
+    now = ctx.clock()
+    silent = Device.agent_connected.is_(True) & or_(Device.agent_seen_at.is_(None),
+                                                     Device.agent_seen_at < now - silent_for)
+    with ctx.db.read_session() as session:
+        candidates = session.scalars(select(Device.id).where(silent).order_by(Device.id)).all()
+    gone = []
+    for device_id in candidates:
+        with ctx.uow() as uow:
+            device = uow.session.scalars(select(Device).where(Device.id == device_id, silent)
+                                         .with_for_update()).first()
+            if device is not None:  # else it connected again meanwhile
+                _agent_gone(uow, device, f"no server process has heard from the kiosk agent for "
+                                         f"{silent_for.total_seconds():g} s", now)
+                gone.append(device.name)
+    return gone
 
 
 def fail_stale(ctx: Context, older_than: timedelta, reason: PrintError) -> list[dict]:
-    """Fail jobs stuck in printing (their worker or agent is gone); each outcome is recorded as usual."""
+    """Fail jobs no live process is working on: printing for longer than `older_than` (its worker or agent is
+    gone), or queued and not vouched for by a worker within it (the process that queued it died before its
+    worker took it). Each outcome is recorded as usual."""
     cutoff = ctx.clock() - older_than
+    stale = PrintJob.state.in_(("queued", "printing")) & (PrintJob.updated_at < cutoff)
     with ctx.db.read_session() as session:
-        stuck = session.scalars(select(PrintJob.id).where(PrintJob.state == "printing",
-                                                          PrintJob.updated_at < cutoff)).all()
-    return [v for v in (finish(ctx, job_id, reason) for job_id in stuck) if v]
+        stuck = session.scalars(select(PrintJob.id).where(stale).order_by(PrintJob.id)).all()
+    # Staleness is checked again in each UPDATE: a worker may have taken or vouched for the job meanwhile.
+    return [v for v in (_conclude(ctx, job_id, stale, reason) for job_id in stuck) if v]
 
 
 def set_printer(ctx: Context, office_slug: str, device_name: str, printer: dict, actor: Actor | None = None) -> dict:

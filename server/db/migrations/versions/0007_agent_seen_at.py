@@ -1,0 +1,23 @@
+"""the kiosk agent's last contact, so a connection held by a process that died can be told from a live one
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-28
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("devices") as batch:
+        batch.add_column(sa.Column("agent_seen_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("devices") as batch:
+        batch.drop_column("agent_seen_at")
