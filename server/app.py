@@ -11,7 +11,7 @@ from server.cluster import Leadership
 from server.config import Settings, database_url, load_settings, secret_key
 from server.db import Database
 from server.health import healthz
-from server.message_queue import RedisProbe, client_manager
+from server.message_queue import ClusterRedisManager, RedisProbe, client_manager
 from server.queue.numbering import utc_now
 from server.realtime import namespaces, socketio
 from server.realtime.publisher import Publisher
@@ -36,7 +36,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.json.ensure_ascii = False
     db = db or Database(database_url(settings))
     message_queue = settings.server.message_queue or None
-    publisher = Publisher(app, always_state=bool(message_queue))
+    manager = client_manager(message_queue, settings.server.message_queue_channel)
+    publisher = Publisher(app, always_state=bool(message_queue) and not isinstance(manager, ClusterRedisManager))
+    if isinstance(manager, ClusterRedisManager):
+        publisher.notify = manager.state_due
+        manager.on_state_due, manager.on_resubscribed = publisher.state_due, publisher.resync_all
     app.extensions["civicqueue"] = Context(db=db, publish=publisher, clock=clock)
     app.extensions["civicqueue_publisher"] = publisher
     from server.printing.spooler import Spooler
@@ -45,7 +49,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.extensions["civicqueue_cluster"] = Leadership(db)
     if message_queue:
         app.extensions["civicqueue_redis_probe"] = RedisProbe(message_queue)
-    manager = client_manager(message_queue, settings.server.message_queue_channel)
     socketio.init_app(app, message_queue=message_queue, client_manager=manager, async_mode=_async_mode())
     namespaces.register(socketio)
     from server.api import api, errors

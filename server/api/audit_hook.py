@@ -60,7 +60,7 @@ ID_NAMES = {"job_id": "print job"}
 SAFE_FIELDS = ("open", "service", "counter", "position", "ticket", "device", "name", "slug", "prefix", "services",
                "priority", "lang", "kind", "active", "range",
                "daily_cap", "target_wait", "service_minutes", "pictogram", "timezone", "language", "languages",
-               "order", "opening_hours", "role", "offices", "backend")
+               "order", "opening_hours", "policy", "role", "offices", "backend")
 MAX_TEXT, MAX_ITEMS = 100, 20
 
 
@@ -145,8 +145,15 @@ def _office_id(args: dict) -> int | None:
     """The office the path names, directly or through its ticket or print job (one indexed read)."""
     ticket_id, job_id = _row_id(args, "ticket_id"), _row_id(args, "job_id")
     if "office" in args:
-        query = select(Office.id).where(Office.slug == args["office"])
-    elif ticket_id is not None:
+        db, slug = context().db, str(args["office"])
+        if slug not in db.office_ids:
+            with db.read_session() as session:
+                found = session.scalar(select(Office.id).where(Office.slug == slug))
+            if found is None:
+                return None
+            db.office_ids[slug] = found
+        return db.office_ids[slug]
+    if ticket_id is not None:
         query = select(Ticket.office_id).where(Ticket.id == ticket_id)
     elif job_id is not None:
         query = select(PrintJob.office_id).where(PrintJob.id == job_id)

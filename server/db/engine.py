@@ -60,6 +60,8 @@ class Database:
         # PostgreSQL: write transactions of one process queue here rather than on row locks inside the
         # database, where a waiting holder (a busy process) would keep the office's lock longer.
         self.write_gate = threading.BoundedSemaphore(WRITE_CONCURRENCY) if self.dialect == "postgresql" else None
+        # Office ids by slug, filled as offices are looked up: a slug never changes and an office is never deleted.
+        self.office_ids: dict[str, int] = {}
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(qms_write=True), expire_on_commit=False)
         self._snapshot = sessionmaker(self.engine.execution_options(isolation_level="REPEATABLE READ"),

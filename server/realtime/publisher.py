@@ -1,5 +1,11 @@
 """Publishing after commit: use cases hand over their domain events; a background task emits them in
-commit order, then one `state` per office and namespace for the whole batch (coalescing under load)."""
+commit order, then one `state` per office and namespace for the whole batch (coalescing under load).
+
+The deltas go to every process's clients (through the message queue, if there is one). The `state` snapshots
+are built by each process for its own clients only, and only for the namespaces and status pages they watch:
+the process that committed tells the others which offices changed (`notify`), and each builds what its own
+clients need and sends it to them alone. Nobody watching an office's counters means no counter snapshot.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from server.services.uow import DomainEvent
 
@@ -23,10 +30,13 @@ STATE_DELAY = 0.15  # seconds between a batch of deltas and the state that follo
 class Publisher:
     """Non-blocking for the request: events go into a queue that one background task drains in order."""
 
-    def __init__(self, app, *, always_state: bool = False, state_delay: float = STATE_DELAY):
+    def __init__(self, app, *, state_delay: float = STATE_DELAY, always_state: bool = False):
         self.app = app
-        self.always_state = always_state  # with a message queue, other processes' clients are unknown here
         self.state_delay = state_delay
+        # Other processes learn which offices changed through `notify` (see module docstring). A message queue
+        # that cannot carry that note leaves `always_state`: every snapshot built here, sent to all processes.
+        self.always_state = always_state
+        self.notify: Callable[[set[str]], None] | None = None
         self.queue: queue.Queue = queue.Queue()
         self._started = False
         self._lock = threading.Lock()
@@ -35,11 +45,28 @@ class Publisher:
         self._state_busy = False
 
     def __call__(self, events: list[DomainEvent]) -> None:
-        if not self._started:
-            self._started = True
-            socketio.start_background_task(self._run)
-            socketio.start_background_task(self._run_state)
+        self._start()
         self.queue.put(list(events))
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        socketio.start_background_task(self._run)
+        socketio.start_background_task(self._run_state)
+
+    def state_due(self, offices: Iterable[str]) -> None:
+        """These offices changed (on another process, or while events may have been missed): this process's
+        clients of them get a fresh `state` with the next batch."""
+        self._start()
+        with self._lock:
+            self._dirty.update(offices)
+        self._state_due.set()
+
+    def resync_all(self) -> None:
+        """A fresh `state` for every office this process has clients of (after a message-queue outage)."""
+        self.state_due(registry.offices())
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until everything submitted so far has been emitted, states included (tests, shutdown)."""
@@ -78,6 +105,11 @@ class Publisher:
         with self._lock:
             self._dirty.update(by_office)
         self._state_due.set()
+        if self.notify is not None and by_office:
+            try:
+                self.notify(set(by_office))
+            except Exception:  # the message queue is away; its own reconnect resyncs the other processes
+                log.exception("telling the other processes about %s failed", ", ".join(by_office))
 
     def _run_state(self) -> None:
         """The full `state` trails the deltas: calls reach the screens first, and a burst of changes
@@ -115,8 +147,9 @@ class Publisher:
                 states[ns] = BUILDERS[ns](session, office, now, base_url)
             for token in tickets:
                 statuses[token] = status_state(session, office, token, now, base_url)
+        local = not self.always_state  # each process sends its own clients their snapshots
         for ns, state in states.items():
-            socketio.emit("state", state, namespace=ns, to=office_room(office_slug))
+            socketio.emit("state", state, namespace=ns, to=office_room(office_slug), ignore_queue=local)
         for token, status in statuses.items():
             if status is not None:
-                socketio.emit("state", status, namespace="/status", to=ticket_room(token))
+                socketio.emit("state", status, namespace="/status", to=ticket_room(token), ignore_queue=local)

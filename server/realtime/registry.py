@@ -39,6 +39,12 @@ class Registry:
         with self._lock:
             return self._offices[(namespace, office)] > 0
 
+    def offices(self) -> set[str]:
+        """Every office with a client of this process, in any namespace."""
+        with self._lock:
+            return {office for (_, office), n in self._offices.items() if n > 0} | {
+                office for (office, _), n in self._tickets.items() if n > 0}
+
     def tickets(self, office: str) -> list[str]:
         with self._lock:
             return [t for (o, t), n in self._tickets.items() if o == office and n > 0]

@@ -84,12 +84,19 @@ class Gunicorn:
 class Display:
     """A display's Socket.IO client: every event in order, reconnecting like the browser client does."""
 
+    namespace = "/display"
+
     def __init__(self, url: str, token: str, *, reconnection: bool = False):
         self.inbox: queue.Queue = queue.Queue()
         self.client = socketio.Client(reconnection=reconnection, reconnection_delay=1, reconnection_delay_max=5)
-        self.client.on("*", lambda event, data: self.inbox.put((event, data, time.monotonic())), namespace="/display")
-        self.client.connect(url, namespaces=["/display"], auth={"token": token}, transports=["websocket"],
+        self.client.on("*", lambda event, data: self.inbox.put((event, data, time.monotonic())),
+                       namespace=self.namespace)
+        self.client.connect(url, namespaces=[self.namespace], auth=self.auth(token), transports=["websocket"],
                             wait_timeout=5)
+
+    @staticmethod
+    def auth(token: str) -> dict:
+        return {"token": token}
 
     def next(self, name: str, timeout: float = 5.0, where=lambda data: True):
         """The next `name` event matching `where`: (data, monotonic arrival time); earlier events are dropped."""
@@ -113,6 +120,16 @@ class Display:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.client.disconnect()
+
+
+class StatusPage(Display):
+    """A citizen's phone following one ticket (`token` is the ticket's public token)."""
+
+    namespace = "/status"
+
+    @staticmethod
+    def auth(token: str) -> dict:
+        return {"ticket": token}
 
 
 class FailoverProxy:

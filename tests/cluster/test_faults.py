@@ -56,7 +56,8 @@ class Load:
             n += 1
             request_id = f"k{k}-{n}"
             resp = self._post(k + n, "/offices/mitte/tickets", "KIOSK", service="ausweis", request_id=request_id)
-            assert resp.status_code == 201, resp.text
+            # 200: the same request_id again (its first try reached the killed process, the answer did not)
+            assert resp.status_code in (200, 201), resp.text
             self.acked[request_id] = resp.json()
             time.sleep(0.02)
 

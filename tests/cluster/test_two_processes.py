@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .support import Display
+from .support import Display, StatusPage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SERVICES = ["ausweis", "meldewesen", "abholung", "beglaubigung"]
@@ -36,6 +36,32 @@ def test_a_call_made_through_one_process_reaches_a_display_on_the_other(make_clu
         assert latencies[-1] < 1000
     finally:
         display.close()
+
+
+def test_each_process_sends_its_own_clients_their_state_after_a_change_made_on_the_other(make_cluster):
+    """The process that commits tells the others which office changed; each builds the snapshots its own clients
+    need and sends them to those clients only: a display on B gets each `state` once, a phone on B its ticket's."""
+    cluster = make_cluster(2)
+    a, b = cluster.processes
+    first = cluster.post(a, "/offices/mitte/tickets", "KIOSK", service="meldewesen").json()
+    mine = cluster.post(a, "/offices/mitte/tickets", "KIOSK", service="meldewesen").json()
+    token = mine["status_url"].rsplit("/", 1)[1]
+    display, phone = Display(b.url, cluster.tokens["DISPLAY"]), StatusPage(b.url, token)
+    try:
+        snapshot, _ = phone.next("snapshot")
+        assert snapshot["ticket"]["people_ahead"] == 1
+        display.next("snapshot")
+        resp = cluster.post(a, "/offices/mitte/counters/schalter-3/call-next", "CLERK")
+        assert resp.status_code == 200 and resp.json()["code"] == first["code"], resp.text
+        state, _ = phone.next("state", timeout=3)
+        assert state["ticket"]["code"] == mine["code"] and state["ticket"]["people_ahead"] == 0
+        display_state, _ = display.next("state", timeout=3)
+        assert display_state["calls"][0]["code"] == first["code"]
+        time.sleep(1.0)  # several STATE_DELAYs: a second copy (from A through Redis) would have come by now
+        assert [e for e, data, _ in display.drain() if e == "state" and data["seq"] == display_state["seq"]] == []
+    finally:
+        display.close()
+        phone.close()
 
 
 def test_concurrent_call_next_over_both_processes_hands_out_no_ticket_twice(make_cluster):

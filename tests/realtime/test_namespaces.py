@@ -167,3 +167,34 @@ def test_print_outcomes_reach_kiosk_and_counter_with_their_shapes(app, tokens, a
     [printer] = state["printers"]
     assert printer["device"] == "t-kiosk" and printer["last_error"]["code"] == "agent_offline"
     assert printer["last_error"]["ticket"] == ticket["code"]
+
+
+def test_state_is_built_only_for_watched_namespaces_and_other_processes_are_told(app, tokens, api, publisher,
+                                                                                 monkeypatch):
+    """Each process builds the snapshots its own clients need; the other processes learn which offices changed
+    (with Redis, through the message queue) and build theirs."""
+    from server.realtime import namespaces as namespaces_module
+    from server.realtime import publisher as publisher_module
+    from server.realtime.registry import Registry
+
+    fresh = Registry()  # clients of earlier tests may still be counted in the process-wide one
+    monkeypatch.setattr(namespaces_module, "registry", fresh)
+    monkeypatch.setattr(publisher_module, "registry", fresh)
+    built, told = [], []
+    for ns, builder in list(publisher_module.BUILDERS.items()):
+        monkeypatch.setitem(publisher_module.BUILDERS, ns,
+                            lambda *args, ns=ns, builder=builder: built.append(ns) or builder(*args))
+    monkeypatch.setattr(publisher, "notify", told.append)
+    client = connect(app, "/display", token=tokens["display"])
+    received(client, "/display")
+    api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"})
+    publisher.flush()
+    assert told == [{"mitte"}]
+    assert set(built) == {"/display"}  # no kiosk, counter or supervisor is connected: their snapshots are not built
+    assert [name for name, _ in received(client, "/display")][:1] == ["queue_changed"]
+
+    publisher.state_due(["mitte"])  # as when another process changed the office
+    publisher.flush()
+    [(name, state)] = received(client, "/display")
+    assert name == "state" and state["waiting"][0]["waiting"] == 1
+    assert told == [{"mitte"}]  # a note from elsewhere is not passed on again
