@@ -28,7 +28,7 @@ from server.config import ROOT
 from server.db.models import Counter, CounterService, Event, Office, Service, Ticket, User
 from server.services.context import Context
 from server.services.uow import Actor
-from server.stats.kpis import DIMENSIONS, compute, render
+from server.stats.kpis import DIMENSIONS, compute, forget_stored, render
 from server.stats.report import office_stats
 from tests.support import databases
 
@@ -168,7 +168,9 @@ def measure(db, days: int) -> dict:
                  for office in session.scalars(select(Office).order_by(Office.slug))]
     events_only = time.perf_counter() - started
     timings = {"events only": events_only}
-    for name in ("cold", "warm", "warm again"):
+    for name in ("cold", "restarted", "warm", "warm again"):
+        if name in ("cold", "restarted"):
+            forget_stored()  # a process that has not aggregated the stored days yet
         started = time.perf_counter()
         results = [office_stats(ctx, ADMIN, slug, first, last, DIMENSIONS) for slug in slugs]
         timings[name] = time.perf_counter() - started
@@ -201,14 +203,16 @@ def report(results: list[dict], offices: int, days: int) -> str:
              "(breakdowns by service, counter, clerk, hour, weekday and day) of every office for the 30 days that end "
              "on the last simulated day (its 17:00 is 'now', so that day comes from the events). Seconds for all "
              "offices together, on this machine (2 cores).", "",
-             "| database | tickets | events | events only (no cache) | cold (computes + writes the cache) | warm | "
-             "warm again |", "|---|---|---|---|---|---|---|"]
+             "| database | tickets | events | events only (no cache) | cold (computes + writes the cache) | "
+             "restarted process | warm | warm again |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
         t = r["timings"]
         lines.append(f"| {r['db']} | {r['tickets']:,} | {r['events']:,} | {t['events only']:.2f} | {t['cold']:.2f} "
-                     f"| {t['warm']:.2f} | {t['warm again']:.2f} |")
-    lines += ["", "Target: KPIs for a month in ≤ 2 s on SQLite and PostgreSQL (the warm columns: closed days come "
-              "from the rollup cache, written once by the first request).", ""]
+                     f"| {t['restarted']:.2f} | {t['warm']:.2f} | {t['warm again']:.2f} |")
+    lines += ["", "Target: KPIs for a month in ≤ 2 s on SQLite and PostgreSQL. Cold: the first request computes the "
+              "closed days from the events and writes them to daily_stats. Restarted process: the rows exist, this "
+              "process has not read them yet. Warm: the process keeps the stored days' aggregate (keyed by a "
+              "fingerprint of the rows), so it reads only today's events and the fingerprint.", ""]
     return "\n".join(lines)
 
 
@@ -236,7 +240,8 @@ def run_all(args: argparse.Namespace) -> list[dict]:
         print(f"{kind}: {result['tickets']:,} tickets, {result['events']:,} events "
               f"(written in {result['setup']:.1f}s); "
               f"month KPIs of all offices: events only {t['events only']:.2f}s, cold {t['cold']:.2f}s, "
-              f"warm {t['warm']:.2f}s, warm again {t['warm again']:.2f}s", flush=True)
+              f"restarted {t['restarted']:.2f}s, warm {t['warm']:.2f}s, warm again {t['warm again']:.2f}s",
+              flush=True)
         results.append(result)
     text = report(results, args.offices, args.days)
     if not args.no_write:
@@ -255,9 +260,9 @@ def bench(argv: list[str] | None = None) -> list[Row]:
     for r in run_all(args):
         t = r["timings"]
         rows.append(Row(r["db"], f"KPI month of {args.offices} offices ({r['tickets']:,} tickets), warm",
-                        f"{t['warm']:.2f} s (again {t['warm again']:.2f} s; cold {t['cold']:.2f} s; no cache "
-                        f"{t['events only']:.2f} s)", f"<= {TARGET_SECONDS:g} s",
-                        "pass" if t["warm"] <= TARGET_SECONDS else "FAIL"))
+                        f"{t['warm']:.2f} s (again {t['warm again']:.2f} s; restarted process "
+                        f"{t['restarted']:.2f} s; cold {t['cold']:.2f} s; no cache {t['events only']:.2f} s)",
+                        f"<= {TARGET_SECONDS:g} s", "pass" if t["warm"] <= TARGET_SECONDS else "FAIL"))
     return rows
 
 

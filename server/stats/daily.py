@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from server.db.models import DailyStats, Event, Office, Ticket
+from server.db.models import Event, Office, Ticket
 
 COUNTED = {"issued": "issued", "finished": "served", "no_show": "no_show", "cancelled": "cancelled",
            "transferred": "transferred", "refused": "refused", "recalled": "recalled"}
@@ -208,12 +208,3 @@ def _add_times(stats: DayStats, marks: dict, target_minutes: int | None, tz: Zon
             tally.walks[walk] += 1
             if service is not None:
                 tally.services[service] += 1
-
-
-def from_rows(session, office: Office, first: date, last: date) -> Days:
-    """Each day's statistics from daily_stats (days whose details retention deleted, and closed days cached)."""
-    days: Days = {}
-    for day, service_id, data in session.execute(select(DailyStats.day, DailyStats.service_id, DailyStats.data).where(
-            DailyStats.office_id == office.id, DailyStats.day >= first, DailyStats.day <= last)):
-        days.setdefault(day, {})[service_id] = DayStats.from_data(data)
-    return days

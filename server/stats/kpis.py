@@ -3,20 +3,26 @@
 Days come from three places: days before office.details_purged_before from the aggregates retention kept (a
 missing row is a day without tickets); closed days from their cached rollup in daily_stats (server/stats/rollup.py),
 where one exists; every other day (today, days with tickets still open, days not cached yet) from the event log.
+
+The stored days of a range never change once written (a rebuild or retention rewrites them with a new created_at),
+so each process keeps their aggregate, keyed by the range and a fingerprint of the rows (per day: rows and newest
+created_at, one small query); a request then adds only the days read from the events (usually today).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+import weakref
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select
 
 from server.db.models import Counter as CounterRow
-from server.db.models import Office, Service, User
+from server.db.models import DailyStats, Office, Service, User
 
-from .daily import COUNTED, NONE, REFUSALS, Days, DayStats, Tally, from_events, from_rows
+from .daily import COUNTED, NONE, REFUSALS, Days, DayStats, Tally, from_events
 
 DIMENSIONS = ("service", "counter", "clerk", "hour", "weekday", "day")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -35,18 +41,11 @@ class Aggregate:
             group[key] = Tally()
         return group[key]
 
-
-def load_days(session, office: Office, first: date, last: date, services: dict[int, Service]) -> Days:
-    """The days from `first` to `last`: stored rows where they exist or details are purged, else events."""
-    purged = office.details_purged_before
-    days = from_rows(session, office, first, last)
-    start = max(first, purged) if purged else first
-    missing = [start + timedelta(days=i) for i in range((last - start).days + 1)]
-    missing = [d for d in missing if d not in days]
-    targets = {sid: s.target_wait_minutes for sid, s in services.items()}
-    for run_first, run_last in runs(missing):
-        days |= from_events(session, office, run_first, run_last, targets)
-    return days
+    def add(self, other: Aggregate) -> None:
+        """Add another aggregate's tallies (before `finish`: its day, service, counter, clerk and hour tallies)."""
+        for dimension, group in other.groups.items():
+            for key, tally in group.items():
+                self.tally(dimension, key).add(tally)
 
 
 def runs(days: list[date]) -> list[tuple[date, date]]:
@@ -61,11 +60,14 @@ def runs(days: list[date]) -> list[tuple[date, date]]:
 
 
 def aggregate(days: Days, first: date, last: date) -> Aggregate:
-    agg = Aggregate()
-    for offset in range((last - first).days + 1):  # every day and weekday of the range has a row
-        day = first + timedelta(days=offset)
-        agg.tally("day", day)
-        agg.tally("weekday", day.isoweekday())
+    agg = accumulate(days, first, last)
+    finish(agg, first, last)
+    return agg
+
+
+def accumulate(days: Days, first: date, last: date, agg: Aggregate | None = None) -> Aggregate:
+    """The days' tallies by service, day, counter, clerk and hour (weekdays and the total come in `finish`)."""
+    agg = agg or Aggregate()
     for day, by_service in days.items():
         if not first <= day <= last:
             continue
@@ -76,12 +78,20 @@ def aggregate(days: Days, first: date, last: date) -> Aggregate:
             for breakdown in ("counter", "clerk", "hour"):
                 for key, part in stats.by[breakdown].items():
                     agg.tally(breakdown, key).add(part)
-    # the sums of sums: fewer (and smaller) merges than adding every day's rows to them as well
+    return agg
+
+
+def finish(agg: Aggregate, first: date, last: date) -> None:
+    """Every day and weekday of the range gets a row; weekdays and the total are sums of sums (fewer and smaller
+    merges than adding every day's rows to them as well)."""
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        agg.tally("day", day)
+        agg.tally("weekday", day.isoweekday())
     for day, tally in agg.groups["day"].items():
         agg.tally("weekday", day.isoweekday()).add(tally)
     for tally in agg.groups["service"].values():
         agg.total.add(tally)
-    return agg
 
 
 def stats_base(stats: DayStats) -> Tally:
@@ -97,8 +107,68 @@ def office_kpis(session, office: Office, first: date, last: date, by: str = "ser
 
 
 def compute(session, office: Office, first: date, last: date) -> Aggregate:
+    """All breakdowns of the range: the stored days' aggregate (kept per process, see the module docstring) plus
+    the days read from the events."""
     services = _services(session, office)
-    return aggregate(load_days(session, office, first, last, services), first, last)
+    stored_days, stored = _stored(session, office, first, last)
+    agg = Aggregate()
+    agg.add(stored)
+    purged = office.details_purged_before
+    start = max(first, purged) if purged else first
+    missing = [d for d in (start + timedelta(days=i) for i in range((last - start).days + 1)) if d not in stored_days]
+    targets = {sid: s.target_wait_minutes for sid, s in services.items()}
+    for run_first, run_last in runs(missing):
+        accumulate(from_events(session, office, run_first, run_last, targets), first, last, agg)
+    finish(agg, first, last)
+    return agg
+
+
+STORED_CACHE_SIZE = 64  # aggregates of stored days per database (a few hundred KiB each at most)
+_stored_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> OrderedDict(key -> Aggregate)
+_stored_lock = threading.Lock()
+# The stored data's size in the fingerprint: a row rewritten in place (by hand, or within one clock tick) still shows.
+_SIZE = func.length(cast(DailyStats.data, Text))
+
+
+def forget_stored() -> None:
+    """Drop every process-local aggregate of stored days (after this process rewrote rows: rebuild, retention)."""
+    with _stored_lock:
+        _stored_cache.clear()
+
+
+def _stored(session, office: Office, first: date, last: date) -> tuple[set[date], Aggregate]:
+    """The days of the range that have daily_stats rows, and their aggregate (not finished; never modified)."""
+    fingerprint = tuple(tuple(row) for row in session.execute(
+        select(DailyStats.day, func.count(), func.max(DailyStats.created_at), func.sum(_SIZE))
+        .where(DailyStats.office_id == office.id, DailyStats.day >= first, DailyStats.day <= last)
+        .group_by(DailyStats.day).order_by(DailyStats.day)).all())
+    days = {row[0] for row in fingerprint}
+    if not days:
+        return days, Aggregate()
+    engine, key = session.get_bind(), (office.id, first, last, fingerprint)
+    with _stored_lock:
+        cache = _stored_cache.setdefault(engine, OrderedDict())
+        if key in cache:
+            cache.move_to_end(key)
+            return days, cache[key]
+    # Read with their created_at, so the aggregate is keyed by the rows it was made of, even if rows were
+    # written since the fingerprint was read (PostgreSQL reads at READ COMMITTED).
+    rows = session.execute(select(DailyStats.day, DailyStats.service_id, DailyStats.data, DailyStats.created_at,
+                                  _SIZE).where(DailyStats.office_id == office.id, DailyStats.day >= first,
+                                               DailyStats.day <= last)).all()
+    stored: Days = {}
+    read: dict[date, list] = {}  # day -> [rows, newest created_at, size of the data]
+    for day, service_id, data, created_at, size in rows:
+        stored.setdefault(day, {})[service_id] = DayStats.from_data(data)
+        mark = read.setdefault(day, [0, created_at, 0])
+        mark[0], mark[1], mark[2] = mark[0] + 1, max(mark[1], created_at), mark[2] + size
+    key = (office.id, first, last, tuple((day, *mark) for day, mark in sorted(read.items())))
+    agg = accumulate(stored, first, last)
+    with _stored_lock:
+        cache[key] = agg
+        while len(cache) > STORED_CACHE_SIZE:
+            cache.popitem(last=False)
+    return set(stored), agg
 
 
 def render(session, office: Office, first: date, last: date, agg: Aggregate, dimensions, lang=None) -> dict:

@@ -22,7 +22,7 @@ from server.queue import ACTIVE_STATES
 from server.queue.numbering import service_day
 
 from .daily import DayStats, from_events
-from .kpis import runs
+from .kpis import forget_stored, runs
 
 OPEN_STATES = tuple(s.value for s in ACTIVE_STATES)
 MAX_DAYS_PER_PASS = 31  # days computed from events per query, so memory stays bounded
@@ -103,7 +103,10 @@ def rebuild(ctx, office: str | None = None, first: date | None = None, last: dat
     with ctx.db.read_session() as session:
         query = select(Office.id, Office.slug).order_by(Office.slug)
         offices = session.execute(query.where(Office.slug == office) if office else query).all()
-    return [_rebuild_office(ctx, office_id, slug, first, last) for office_id, slug in offices]
+    try:
+        return [_rebuild_office(ctx, office_id, slug, first, last) for office_id, slug in offices]
+    finally:
+        forget_stored()  # other processes tell rewritten rows by their fingerprint (see kpis.py)
 
 
 def _rebuild_office(ctx, office_id: int, slug: str, first: date | None, last: date | None) -> Rebuilt:

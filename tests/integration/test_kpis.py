@@ -227,3 +227,21 @@ def test_cached_days_survive_retention_with_the_same_numbers(ctx, clock, dst_day
         assert {**after[by], "aggregated_days": 0} == {**before[by], "aggregated_days": 0}
     assert rollup.rebuild(ctx, office="mitte")[0].days == 0  # nothing left to rebuild from: kept as it was
     assert everything(ctx) == after
+
+
+def test_stored_days_are_aggregated_once_per_process_until_their_rows_change(ctx, dst_day, monkeypatch):
+    from server.stats import daily
+
+    first = everything(ctx)  # caches the closed days as rows, and their aggregate in this process
+    parsed = []
+    original = daily.DayStats.from_data.__func__
+    monkeypatch.setattr(daily.DayStats, "from_data", classmethod(lambda cls, data: parsed.append(1) or
+                                                                original(cls, data)))
+    assert everything(ctx) == first and parsed == []  # the stored days' aggregate came from memory
+    rollup.rebuild(ctx, office="mitte")  # rows rewritten: read again
+    assert everything(ctx) == first and parsed
+    parsed.clear()
+    with ctx.db.write_session() as session:  # a row changed in place, same created_at: its size tells
+        session.execute(update(DailyStats).where(DailyStats.day == DAY).values(data={}))
+        session.commit()
+    assert everything(ctx)["service"]["total"]["issued"] == 1 and parsed
