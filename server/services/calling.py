@@ -36,7 +36,7 @@ def call_next(ctx: Context, actor: Actor, office_slug: str, counter_slug: str) -
         return view
 
 
-HEADS = 16  # candidates per queue head; more than the counters that usually race for one service
+HEADS = 16  # candidates per queue head on PostgreSQL; more than the counters that usually race for one service
 
 
 def _pick_and_claim(session, office: Office, counter: Counter, now):
@@ -47,7 +47,9 @@ def _pick_and_claim(session, office: Office, counter: Counter, now):
     """
     services = CounterServices(counter.id, {link.service_id: link.level for link in counter.links})
     policy = Policy.from_dict(office.policy)
-    heads = front_candidates(session, office.id, services.levels, counter.id, HEADS)
+    # SQLite: this transaction holds the write lock since BEGIN, so the first head is never taken by someone else.
+    limit = 1 if session.bind.dialect.name == "sqlite" else HEADS
+    heads = front_candidates(session, office.id, services.levels, counter.id, limit)
     tried = set()
     for loader in (lambda: heads,
                    lambda: waiting_candidates(session, office.id, service_ids=services.levels, counter_id=counter.id)):
@@ -58,7 +60,7 @@ def _pick_and_claim(session, office: Office, counter: Counter, now):
             row = _claim(session, cand.id, counter.id, now)
             if row is not None:
                 return row
-        if len(heads) < HEADS:  # the heads were the whole queue
+        if len(heads) < limit:  # the heads were the whole queue
             return None
     return None
 

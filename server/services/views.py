@@ -50,20 +50,22 @@ def waiting_candidates(session: Session, office_id: int, *, service_ids=None, co
 
 
 def _head(where, order, limit) -> Select:
-    q = _waiting(bindparam("office_id")).where(where)
-    return select(*q.order_by(*order).limit(limit).subquery().c)
+    q = _waiting(bindparam("office_id")).where(where).order_by(*order)
+    return select(*(q.limit(limit) if limit is not None else q).subquery().c)
 
 
 @functools.cache
 def _heads_statement(n_services: int):
-    """For n services: the first tickets of each queue in calling order and by age, read in index order.
+    """For n services: the first tickets of each queue in calling order and by age, read in index order, and
+    every ticket transferred to the counter (a short queue whose services, and so whose target waits, differ:
+    its most overdue ticket need not be its oldest).
 
     One UNION ALL of small LIMIT queries (SQLite allows LIMIT only inside subqueries), built once per n.
     """
     limit = bindparam("limit")
     fifo = (Ticket.priority_class.desc(), Ticket.enqueued_at, Ticket.id)
     age = (Ticket.created_at, Ticket.id)
-    parts = [_head(Ticket.target_counter_id == bindparam("counter_id"), fifo, limit)]
+    parts = [_head(Ticket.target_counter_id == bindparam("counter_id"), fifo, None)]
     for i in range(n_services):
         mine = (Ticket.service_id == bindparam(f"s{i}")) & Ticket.target_counter_id.is_(None)
         parts += [_head(mine, fifo, limit), _head(mine, age, limit)]
@@ -73,8 +75,9 @@ def _heads_statement(n_services: int):
 def front_candidates(session: Session, office_id: int, service_ids, counter_id: int, limit: int) -> list[Candidate]:
     """The heads of a counter's queues: enough to hold the policy's pick without loading every ticket.
 
-    Per queue the first `limit` by (class, queue time) and the `limit` oldest. The policy's winner is
-    always among them: within one queue, overdue order is age order and normal order is FIFO order.
+    Per service queue the first `limit` by (class, queue time) and the `limit` oldest, and the tickets transferred
+    to this counter. The policy's winner is always among them: within one service's queue, overdue order is age
+    order and normal order is FIFO order.
     """
     service_ids = list(service_ids)
     params = {"office_id": office_id, "counter_id": counter_id, "limit": limit}

@@ -1,0 +1,54 @@
+"""Call-next reads only the heads of a counter's queues; its pick must be the one the policy makes over the
+whole queue (overdue tickets, priority classes, the counter's service order, transfers to it)."""
+
+from __future__ import annotations
+
+import random
+
+from server.db.models import Counter
+from server.queue import Action
+from server.queue.policy import CounterServices, Policy, rank
+from server.services import actions, calling, issuing
+from server.services.lookup import office_by_slug
+from server.services.uow import Actor
+from server.services.views import waiting_candidates
+
+ADMIN = Actor(role="admin", name="test")
+SERVICES = ["ausweis", "meldewesen", "abholung", "beglaubigung"]
+COUNTERS = ["schalter-1", "schalter-2", "schalter-3", "schalter-4"]
+
+
+def expected_pick(ctx, counter_slug: str) -> int | None:
+    """The policy's choice over every waiting ticket, as the counter state shows it."""
+    with ctx.db.read_session() as session:
+        office = office_by_slug(session, "mitte")
+        counter = session.query(Counter).filter_by(office_id=office.id, slug=counter_slug).one()
+        levels = CounterServices(counter.id, {link.service_id: link.level for link in counter.links})
+        ranked = rank(waiting_candidates(session, office.id), levels, ctx.clock(), Policy.from_dict(office.policy))
+        return ranked[0].id if ranked else None
+
+
+def test_call_next_picks_what_the_policy_picks_over_the_whole_queue(ctx, clock):
+    rng = random.Random(7)
+    for i in range(120):
+        clock.advance(seconds=rng.randint(5, 90))
+        issuing.issue_ticket(ctx, ADMIN, "mitte", rng.choice(SERVICES), priority_class=rng.choice([0, 0, 0, 1, 2]))
+        if i % 7 == 0:  # now and then a ticket is called and sent on: to another counter or another service
+            counter = rng.choice(COUNTERS)
+            called = calling.call_next(ctx, ADMIN, "mitte", counter)
+            if called:
+                how = rng.choice(["counter", "service"])
+                target = {"counter": rng.choice(COUNTERS)} if how == "counter" else {"service": rng.choice(SERVICES)}
+                actions.act(ctx, ADMIN, called["id"], Action.TRANSFER, **target)
+    clock.advance(minutes=25)  # some tickets are past their service's target wait now
+    picks = 0
+    while True:
+        counter = rng.choice(COUNTERS)
+        want = expected_pick(ctx, counter)
+        got = calling.call_next(ctx, ADMIN, "mitte", counter)
+        assert (got and got["id"]) == want
+        if got is None and all(expected_pick(ctx, c) is None for c in COUNTERS):
+            break
+        picks += got is not None
+        clock.advance(seconds=rng.randint(1, 30))
+    assert picks > 100
