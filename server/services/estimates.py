@@ -1,24 +1,31 @@
 """Learned waiting-time estimates and the cut-off forecast, fed from the database.
 
-Per request: three small reads of what is live now (open counters and their services, waiting counts, the
-tickets at the counters), memoised per session. Per process: the learned service times of each office, read
-from the last `RECENT_DAYS` of finished tickets (call -> finish) and kept `TTL`; no history is read per request.
+Per request: four small reads of what is live now (counters and their services, each queue's length and first
+tickets, transfers, the tickets at the counters), memoised per session and shared for up to LOAD_TTL. Per
+process: the learned service times of each office, read from the last `RECENT_DAYS` of finished tickets
+(call -> finish) and kept `TTL`, and the counters' usual hours (once a day, server/services/usual_hours.py);
+no history is read per request.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, CounterService, Event, Office, Service, Ticket
 from server.queue.cutoff import cutoff_at
 from server.queue.estimate import Desk, Estimate, Load, ServiceTime, forecast, learn
 from server.queue.policy import Policy
+from server.queue.rota import Period, off_from_now
+
+from . import usual_hours
 
 TTL = timedelta(seconds=60)
 LOAD_TTL = timedelta(seconds=1)  # how long a process reuses an office's live load between changes
@@ -36,6 +43,9 @@ class Learned:
     times: dict[int, ServiceTime]
     arrivals: dict[int, float]  # tickets per minute
     target_waits: dict[int, float]  # minutes; empty when the office's policy does not call overdue tickets first
+    levels: bool  # the office's policy serves a counter's services by level (else all alike, oldest first)
+    tz: ZoneInfo
+    rota: dict[int, list[Period]]  # counter id -> its usual open periods today (no history: absent)
 
 
 # keyed by (database URL, office id): the URL tells apart every database a process (or a test run) opens
@@ -49,6 +59,7 @@ def clear_cache() -> None:
     with _lock:
         _cache.clear()
         _loads.clear()
+    usual_hours.clear_cache()
 
 
 def changed(office_ids) -> None:
@@ -85,13 +96,27 @@ def cutoff_for(session: Session, office, service_id: int, waiting: int, now: dat
 
 # --- what is live now ----------------------------------------------------------------------------------------
 
-_OPEN_DESKS = (select(CounterService.counter_id, CounterService.service_id, CounterService.level)
-               .join(Counter, Counter.id == CounterService.counter_id)
-               .where(Counter.office_id == bindparam("office_id"), Counter.state == "open"))
-# Index-only reads (ix_tickets_age, ix_tickets_target), however long the queues are.
-_WAITING = (select(Ticket.service_id, func.count(), func.min(Ticket.created_at))
-            .where(Ticket.service_id.in_(bindparam("service_ids", expanding=True)), Ticket.state == "waiting")
-            .group_by(Ticket.service_id))
+_DESKS = (select(CounterService.counter_id, CounterService.service_id, CounterService.level, Counter.state)
+          .join(Counter, Counter.id == CounterService.counter_id)
+          .where(Counter.office_id == bindparam("office_id")))
+HEADS = 8  # the first tickets of each queue read as they are (the forecast spreads the rest evenly)
+
+
+@functools.cache
+def _queues_query(services: int):
+    """Per service (bound as s0, s1, ...): its queue's length and its first HEADS tickets, by ix_tickets_age.
+    Tickets transferred to a counter are in that counter's queue, not the service's."""
+    parts = []
+    for i in range(services):
+        queued = (Ticket.service_id == bindparam(f"s{i}"), Ticket.state == "waiting",
+                  Ticket.target_counter_id.is_(None))
+        length = select(func.count()).where(*queued).scalar_subquery()
+        first = (select(Ticket.service_id, Ticket.created_at, length.label("n")).where(*queued)
+                 .order_by(Ticket.created_at, Ticket.id).limit(HEADS).subquery())
+        parts.append(select(first.c.service_id, first.c.created_at, first.c.n))
+    return union_all(*parts)
+
+
 _TRANSFERS = (select(Ticket.target_counter_id, Ticket.service_id, func.count())
               .where(Ticket.target_counter_id.in_(bindparam("counter_ids", expanding=True)),
                      Ticket.state == "waiting")
@@ -124,31 +149,61 @@ def forget_load(session: Session) -> None:
 
 
 def _read_load(session: Session, office_id: int, now: datetime) -> Load:
-    conn, params = session.connection(), {"office_id": office_id}
+    conn = session.connection()
     learned = learned_of(session, office_id, now)
-    times = learned.times
+    levels, is_open = _counters(conn, office_id, learned.levels)
+    waiting, heads = _queues(conn, list(learned.times), now)
+    desks = _desks(conn, office_id, learned, levels, is_open, now)
+    return Load(desks=desks, waiting=waiting, times=learned.times, arrivals=learned.arrivals,
+                target_waits=learned.target_waits, oldest={s: w[0] for s, w in heads.items()}, heads=heads,
+                usual_hours=bool(learned.rota))
+
+
+def _counters(conn, office_id: int, by_level: bool) -> tuple[dict[int, dict[int, int]], dict[int, bool]]:
+    """Every counter's services by level (all level 0 when the policy ignores levels), and whether it is open."""
     levels: dict[int, dict[int, int]] = {}
-    for counter_id, service_id, level in conn.execute(_OPEN_DESKS, params):
-        levels.setdefault(counter_id, {})[service_id] = level
+    is_open: dict[int, bool] = {}
+    for counter_id, service_id, level, state in conn.execute(_DESKS, {"office_id": office_id}):
+        levels.setdefault(counter_id, {})[service_id] = level if by_level else 0
+        is_open[counter_id] = state == "open"
+    return levels, is_open
+
+
+def _queues(conn, service_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, tuple[float, ...]]]:
+    """Per service: how many wait in its queue, and how long its first HEADS have waited, oldest first."""
     waiting: dict[int, int] = {}
-    oldest: dict[int, float] = {}
-    for service_id, n, first in conn.execute(_WAITING, {"service_ids": list(times)}):
-        waiting[service_id] = n
-        oldest[service_id] = max((now - first).total_seconds() / 60, 0.0)
+    heads: dict[int, list[float]] = {}
+    if service_ids:
+        params = {f"s{i}": s for i, s in enumerate(service_ids)}
+        for service_id, created_at, n in conn.execute(_queues_query(len(service_ids)), params):
+            waiting[service_id] = n
+            heads.setdefault(service_id, []).append(max((now - created_at).total_seconds() / 60, 0.0))
+    return waiting, {s: tuple(sorted(w, reverse=True)) for s, w in heads.items()}
+
+
+def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, int]], is_open: dict[int, bool],
+           now: datetime) -> tuple[Desk, ...]:
+    """The open counters, each with what is left of its current ticket, its transfers and its breaks ahead;
+    and the closed ones that usually open later today."""
     transfers: dict[int, int] = {}
-    for counter_id, service_id, n in conn.execute(_TRANSFERS, {"counter_ids": list(levels)}) if levels else ():
+    for counter_id, _service_id, n in conn.execute(_TRANSFERS, {"counter_ids": list(levels)}) if levels else ():
         transfers[counter_id] = transfers.get(counter_id, 0) + n
-        waiting[service_id] = max(waiting.get(service_id, 0) - n, 0)  # counted above, but not in the queue
-    free_in: dict[int, float] = {}
-    for counter_id, service_id, called_at in conn.execute(_AT_COUNTERS, params):
+    busy: dict[int, tuple[float, float]] = {}
+    for counter_id, service_id, called_at in conn.execute(_AT_COUNTERS, {"office_id": office_id}):
         if counter_id in levels and called_at is not None:
-            mean = (times.get(service_id) or ServiceTime(5.0, 2.5)).mean
             elapsed = (now - called_at).total_seconds() / 60
-            free_in[counter_id] = max(free_in.get(counter_id, 0.0), mean - elapsed, 0.2 * mean)
-    desks = tuple(Desk(levels=lv, free_in=free_in.get(c, 0.0), transfers=transfers.get(c, 0))
-                  for c, lv in sorted(levels.items()))
-    return Load(desks=desks, waiting=waiting, times=times, arrivals=learned.arrivals,
-                target_waits=learned.target_waits, oldest=oldest)
+            left = (learned.times.get(service_id) or ServiceTime(5.0, 2.5)).left(elapsed)
+            busy[counter_id] = max(busy.get(counter_id, (0.0, 0.0)), left)
+    local = now.astimezone(learned.tz)
+    minute = local.hour * 60 + local.minute + local.second / 60
+    desks = []
+    for c, lv in sorted(levels.items()):
+        left, var = busy.get(c, (0.0, 0.0))
+        off = off_from_now(learned.rota[c], minute, is_open[c], left > 0) if c in learned.rota else ()
+        if is_open[c] or (off and off[0][1] < math.inf):
+            desks.append(Desk(levels=lv, free_in=left, free_var=var, transfers=transfers.get(c, 0), off=off,
+                              open=is_open[c]))
+    return tuple(desks)
 
 
 # --- learned service times, cached per process ---------------------------------------------------------------
@@ -187,7 +242,8 @@ def _learn_office(session: Session, office_id: int, now: datetime) -> Learned:
     conn = session.connection()
     since = now - timedelta(days=RECENT_DAYS)
     times, targets = {}, {}
-    policy = Policy.from_dict(session.get(Office, office_id).policy)
+    office = session.get(Office, office_id)
+    policy, tz = Policy.from_dict(office.policy), ZoneInfo(office.timezone)
     for service_id, configured, target in conn.execute(
             select(Service.id, Service.service_minutes, Service.target_wait_minutes)
             .where(Service.office_id == office_id)):
@@ -206,4 +262,5 @@ def _learn_office(session: Session, office_id: int, now: datetime) -> Learned:
     first = min((r[2] for r in rows), default=now)
     window = max((now - first).total_seconds() / 60, MIN_ARRIVALS_MINUTES)
     arrivals = {service_id: n / window for service_id, n, _ in rows}
-    return Learned(times=times, arrivals=arrivals, target_waits=targets)
+    return Learned(times=times, arrivals=arrivals, target_waits=targets, levels=policy.service_levels, tz=tz,
+                   rota=usual_hours.of_office(session, office_id, tz, now.astimezone(tz).date()))

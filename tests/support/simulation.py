@@ -55,6 +55,15 @@ class DayPlan:
         return median * math.exp(sigma * sigma / 2)
 
 
+# A quieter office: the same counters and services, fewer arrivals; short queues, so noise dominates the waits.
+QUIET_ARRIVALS = {8: 22, 9: 30, 10: 32, 11: 26, 12: 16}
+
+
+def quiet_plan() -> DayPlan:
+    """The demo office on a quiet day (QUIET_ARRIVALS), everything else as DayPlan()."""
+    return replace(DayPlan(), arrivals_per_hour=dict(QUIET_ARRIVALS))
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One ticket of a simulated day; times are UTC, durations in minutes."""

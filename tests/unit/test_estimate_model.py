@@ -1,5 +1,6 @@
 """The learned estimate model (server/queue/estimate.py) and the cut-off forecast, without a database."""
 
+import math
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -95,6 +96,62 @@ def test_a_busy_counter_is_free_after_its_current_ticket():
 def test_transfers_to_a_counter_go_first():
     est = forecast(load(Desk({A: 0}, transfers=2)), A, 0)
     assert est.minutes == 20.0
+
+
+def test_a_ticket_that_has_run_long_is_expected_to_run_on():
+    time = ServiceTime(10.0, 5.0)
+    assert time.left(0.0) == (10.0, 25.0)
+    assert time.left(5.0)[0] > 5.0  # past the short ones: more than mean - elapsed is left
+    assert 0.0 < time.left(30.0)[0] < 10.0  # far past the mean: not zero, and not forever either
+    assert time.left(24 * 60.0) == (10.0, 25.0)  # left "called" since yesterday: at most a whole service more
+    assert ServiceTime(10.0, 0.0).left(4.0) == (6.0, 0.0)  # no spread: exactly the rest
+
+
+def test_a_break_ahead_holds_up_the_next_call():
+    # One counter, ten minutes a ticket, a break from minute 5 to 20: the ticket after the next one waits for it.
+    assert forecast(load(Desk({A: 0})), A, 1).minutes == 10.0
+    assert forecast(load(Desk({A: 0}, off=((5.0, 20.0),))), A, 1).minutes == 20.0
+
+
+def test_a_counter_closing_for_the_day_leaves_the_queue_to_the_others():
+    both = load(Desk({A: 0}), Desk({A: 0}))
+    one_leaves = load(Desk({A: 0}), Desk({A: 0}, off=((5.0, math.inf),)))  # after the ticket it has now
+    assert (forecast(both, A, 4).minutes, forecast(one_leaves, A, 4).minutes) == (20.0, 30.0)
+
+
+def test_a_closed_counter_that_usually_opens_soon_counts_from_then():
+    busy = Desk({A: 0}, free_in=30.0)
+    assert forecast(load(busy), A, 0).minutes == 30.0
+    assert forecast(load(busy, Desk({A: 0}, open=False, off=((0.0, 5.0),))), A, 0).minutes == 5.0
+
+
+def test_only_closed_counters_give_no_number_even_if_they_open_later():
+    est = forecast(load(Desk({A: 0}, open=False, off=((0.0, 5.0),))), A, 0)
+    assert est.reason == "no_counter_open"
+
+
+def test_the_queue_is_taken_as_it_is_not_spread_evenly():
+    # Three A tickets: one 40 minutes old (overdue at 25), two just drawn. The B ticket drawn now waits for the
+    # overdue one only; spread evenly from 40 to 0 minutes the second would be 30 minutes old at minute 10.
+    overdue = dict(waiting={A: 3}, oldest={A: 40.0}, target_waits={A: 25.0})
+    as_it_is = load(Desk({A: 1, B: 0}), heads={A: (40.0, 1.0, 0.5)}, **overdue)
+    spread = load(Desk({A: 1, B: 0}), **overdue)
+    assert forecast(as_it_is, B, 0).minutes == 10.0
+    assert forecast(spread, B, 0).minutes == 20.0
+
+
+def test_without_usual_hours_the_range_is_wider():
+    queue = dict(waiting={A: 6})
+    known = forecast(load(Desk({A: 0}), usual_hours=True, **queue), A, 6)
+    unknown = forecast(load(Desk({A: 0}), usual_hours=False, **queue), A, 6)
+    assert known.minutes == unknown.minutes
+    assert unknown.high - unknown.low > known.high - known.low
+
+
+def test_a_short_wait_starts_at_zero_and_keeps_its_middle_near_the_wait():
+    est = forecast(load(Desk({A: 0}, free_in=2.0, free_var=4.0)), A, 0)
+    assert est.low == 0 and est.high >= 3
+    assert abs((est.low + est.high) / 2 - 2.0) <= 1.0
 
 
 def test_a_very_long_queue_is_extrapolated_not_played_to_the_end():

@@ -1,0 +1,117 @@
+"""What the estimates learn from the event log: configured minutes without history, and counters' usual hours
+across days (server/services/estimates.py, server/services/usual_hours.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from server.queue.estimate import Load
+from server.services import calling, estimates, issuing
+from server.services.lookup import office_by_slug
+from server.services.uow import SYSTEM
+
+MONDAY = date(2026, 3, 2)
+THURSDAY = MONDAY + timedelta(days=3)
+BERLIN = ZoneInfo("Europe/Berlin")  # the demo office's time zone
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    estimates.clear_cache()
+    yield
+    estimates.clear_cache()
+
+
+def at(ctx, day: date, hhmm: str) -> datetime:
+    """Move the fake clock to a local time of the office on `day`."""
+    moment = datetime.combine(day, time.fromisoformat(hhmm), BERLIN)
+    ctx.clock.set(moment)
+    return moment
+
+
+def counter(ctx, day: date, hhmm: str, state: str, slug: str = "schalter-1") -> None:
+    at(ctx, day, hhmm)
+    calling.set_counter_state(ctx, SYSTEM, "mitte", slug, state)
+
+
+def load_at(ctx, day: date, hhmm: str) -> Load:
+    now = at(ctx, day, hhmm)
+    with ctx.db.read_session() as session:
+        return estimates.office_load(session, office_by_slug(session, "mitte").id, now)
+
+
+def days_with_a_break(ctx, days: int = 3) -> None:
+    """Schalter 1 works 08:00-10:00 and 10:15 until the work is done (12:01, after the day's last ticket)."""
+    for i in range(days):
+        day = MONDAY + timedelta(days=i)
+        counter(ctx, day, "08:00", "open")
+        counter(ctx, day, "10:00", "closed")
+        counter(ctx, day, "10:15", "open")
+        at(ctx, day, "12:00")
+        issuing.issue_ticket(ctx, SYSTEM, "mitte", "abholung")
+        counter(ctx, day, "12:01", "closed")
+
+
+def test_without_history_a_service_takes_its_configured_minutes(sqlite_ctx):
+    now = at(sqlite_ctx, MONDAY, "09:00")
+    with sqlite_ctx.db.read_session() as session:
+        office = office_by_slug(session, "mitte")
+        ausweis = next(s for s in office.services if s.slug == "ausweis")
+        assert estimates.service_time(session, office.id, ausweis.id, now).mean == 8.0
+
+
+def test_on_the_first_day_nothing_is_known_of_the_usual_hours(sqlite_ctx):
+    counter(sqlite_ctx, MONDAY, "08:00", "open")
+    load = load_at(sqlite_ctx, MONDAY, "09:50")
+    assert not load.usual_hours
+    assert [(d.open, d.off) for d in load.desks] == [(True, ())]  # only the open counter, no break expected
+
+
+def test_a_break_seen_on_the_days_before_is_expected_today(sqlite_ctx):
+    days_with_a_break(sqlite_ctx)
+    counter(sqlite_ctx, THURSDAY, "08:00", "open")
+    load = load_at(sqlite_ctx, THURSDAY, "09:50")
+    assert load.usual_hours
+    # The break 10 to 25 minutes from now; the other counters never opened, so nobody waits for them.
+    assert [(d.open, d.off) for d in load.desks] == [(True, ((10.0, 25.0),))]
+
+
+def test_a_counter_on_its_usual_break_counts_from_its_usual_return(sqlite_ctx):
+    days_with_a_break(sqlite_ctx)
+    counter(sqlite_ctx, THURSDAY, "08:00", "open")
+    counter(sqlite_ctx, THURSDAY, "10:00", "closed")
+    assert [(d.open, d.off) for d in load_at(sqlite_ctx, THURSDAY, "10:05").desks] == [(False, ((0.0, 10.0),))]
+    # Closed within its usual hours (gone early), it is not expected back today.
+    assert load_at(sqlite_ctx, THURSDAY, "11:00").desks == ()
+
+
+def test_closing_once_the_work_is_done_is_not_taken_for_the_end_of_a_shift(sqlite_ctx):
+    days_with_a_break(sqlite_ctx)
+    counter(sqlite_ctx, THURSDAY, "08:00", "open")
+    counter(sqlite_ctx, THURSDAY, "10:00", "closed")
+    counter(sqlite_ctx, THURSDAY, "10:15", "open")
+    assert [d.off for d in load_at(sqlite_ctx, THURSDAY, "11:55").desks] == [()]
+
+
+def test_a_shift_that_ends_before_the_last_ticket_is_expected_to_end(sqlite_ctx):
+    for i in range(3):
+        day = MONDAY + timedelta(days=i)
+        counter(sqlite_ctx, day, "08:00", "open", "schalter-3")
+        counter(sqlite_ctx, day, "12:00", "closed", "schalter-3")
+        at(sqlite_ctx, day, "12:30")
+        issuing.issue_ticket(sqlite_ctx, SYSTEM, "mitte", "abholung")
+    counter(sqlite_ctx, THURSDAY, "08:00", "open", "schalter-3")
+    assert [d.off for d in load_at(sqlite_ctx, THURSDAY, "11:30").desks] == [((30.0, float("inf")),)]
+
+
+def test_an_office_that_ignores_service_levels_is_played_that_way(sqlite_ctx):
+    counter(sqlite_ctx, MONDAY, "08:00", "open", "schalter-3")  # meldewesen, beglaubigung, ausweis: levels 0, 1, 2
+    assert sorted(load_at(sqlite_ctx, MONDAY, "08:05").desks[0].levels.values()) == [0, 1, 2]
+    with sqlite_ctx.db.write_session() as session:
+        office_by_slug(session, "mitte").policy = {"overdue_first": True, "service_levels": False}
+        session.commit()
+    estimates.clear_cache()
+    assert sorted(load_at(sqlite_ctx, MONDAY, "08:06").desks[0].levels.values()) == [0, 0, 0]
