@@ -49,6 +49,8 @@ def of_office(session: Session, office_id: int, tz: ZoneInfo, today: date) -> di
     if hit is None:
         hit = _learn(session, office_id, tz, today)
         with _lock:
+            for stale in [k for k in _cache if k[:2] == key[:2] and k[2] != today]:
+                del _cache[stale]  # the office's rota of an earlier day
             _cache[key] = hit
     return hit
 
