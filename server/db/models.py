@@ -294,6 +294,7 @@ class PrintJob(Base):
         Index("ix_print_jobs_ticket", "ticket_id"),
         Index("ix_print_jobs_device_state", "device_id", "state"),
         Index("ix_print_jobs_office_state", "office_id", "state", "id"),
+        Index("ix_print_jobs_state_updated", "state", "updated_at"),  # the leader's search for orphaned jobs
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
