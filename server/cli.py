@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server.config import DEMO_CONFIG, ConfigError, Settings, database_url, instance_dir, load_settings
 from server.db import Database
-from server.db.migrate import current_revision, head_revision, upgrade
+from server.db.schema_version import schema_problem
 from server.services.context import Context
 from server.services.errors import ServiceError
 
@@ -41,10 +41,9 @@ def _database(settings: Settings) -> Database:
 
 
 def _require_schema(db: Database) -> None:
-    current, head = current_revision(db.engine), head_revision()
-    if current != head:
-        what = "has no schema" if current is None else f"is at revision {current}, the code needs {head}"
-        _fail(f"the database {what}. Run: python -m server init")
+    problem = schema_problem(db.engine)
+    if problem:
+        _fail(f"{problem}. Run: python -m server init")
 
 
 @click.group()
@@ -59,6 +58,7 @@ def main():
 @click.option("--demo", is_flag=True, help="Also load the demo office (config/demo.toml) and demo tokens.")
 def init(demo: bool):
     """Create or upgrade the database and import the configured layout (safe to repeat)."""
+    from server.db.migrate import upgrade
     from server.services.layout import import_layout
 
     settings = _settings(demo)

@@ -11,7 +11,15 @@ import socket
 import gevent
 from gevent import pywsgi
 
+from server.realtime import pings
+
 log = logging.getLogger(__name__)
+
+
+# pywsgi reads requests through an 8 KiB buffer that stays with the connection for its life, a websocket's too,
+# although simple-websocket reads the socket itself. Request heads are well under 2 KiB (bodies larger than the
+# buffer are read past it): 2 KiB saves ~3 KiB of memory per display (measured with 500).
+READ_BUFFER_BYTES = 2048
 
 
 class NoDelayHandler(pywsgi.WSGIHandler):
@@ -20,7 +28,7 @@ class NoDelayHandler(pywsgi.WSGIHandler):
     def __init__(self, sock, address, server, rfile=None):
         with contextlib.suppress(OSError):  # not a TCP socket (e.g. a Unix socket behind a proxy)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().__init__(sock, address, server, rfile)
+        super().__init__(sock, address, server, rfile if rfile is not None else sock.makefile("rb", READ_BUFFER_BYTES))
 
 
 def without_websocket_compression(app):
@@ -56,6 +64,8 @@ def start_background_work(app) -> None:
 def prepare(app):
     """Everything a serving process does before its first request; the WSGI callable to serve
     (`python -m server run` and gunicorn's server.wsgi alike)."""
+    if app.extensions["socketio"].server.eio.async_mode == "gevent":
+        pings.use_loop_timers()
     start_background_work(app)
     settle_garbage_collector()
     return without_websocket_compression(app)

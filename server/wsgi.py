@@ -21,7 +21,7 @@ def _build():
     """The app, or a clear message and exit when the settings or the schema are wrong (restarts cannot fix that)."""
     from server.app import create_app
     from server.db import Database
-    from server.db.migrate import current_revision, head_revision
+    from server.db.schema_version import schema_problem
     from server.serve import prepare
 
     try:
@@ -30,9 +30,9 @@ def _build():
         log.critical("invalid configuration: %s", exc)
         sys.exit(BOOT_ERROR)
     db = Database(database_url(settings))
-    current, head = current_revision(db.engine), head_revision()  # a database that is down raises: try again
-    if current != head:
-        log.critical("the database is at revision %s, the code needs %s. Run: python -m server init", current, head)
+    problem = schema_problem(db.engine)  # a database that is down raises: gunicorn tries again
+    if problem:
+        log.critical("%s. Run: python -m server init", problem)
         sys.exit(BOOT_ERROR)
     return prepare(create_app(settings, db=db))
 
