@@ -18,6 +18,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The benchmarks' server processes run from a venv of requirements.txt alone, as in production: the dev venv's
+# extra packages would be loaded by the server and counted in its memory (bench/server_proc.py).
+SERVER_VENV := .venv-server
+$(SERVER_VENV)/.runtime: requirements.txt
+	test -x $(SERVER_VENV)/bin/python || $(PYTHON) -m venv $(SERVER_VENV)
+	$(SERVER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SERVER_VENV)/bin/python -m pip install --quiet -r requirements.txt
+	touch $@
+
 # Browser libraries (socket.io-client, axe-core) come from npm; nothing third-party is committed.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -65,8 +74,8 @@ lint: $(VENV)/.dev
 
 # Every benchmark in bench/ (PostgreSQL and redis-server needed), about 16 minutes; writes bench/results.md.
 # BENCH_ARGS="--quick" for a smoke run, BENCH_ARGS="--only day,rss" for some of them.
-bench: $(VENV)/.dev node_modules/.installed catalogs
+bench: $(VENV)/.dev $(SERVER_VENV)/.runtime node_modules/.installed catalogs
 	$(PY) -m bench.suite $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache tests/_artifacts
+	rm -rf $(VENV) $(SERVER_VENV) node_modules instance .pytest_cache tests/_artifacts

@@ -35,7 +35,7 @@ from .cpu import BackendTracker, machine_busy_seconds, own_cpu_seconds, postgres
 from .day_sim import DAY, Day, Plan
 from .load import percentile
 from .report import Row
-from .server_proc import PG_ADMIN_URL, ROOT, cli, postgres_database, server_env
+from .server_proc import PG_ADMIN_URL, ROOT, cli, postgres_database, server_env, server_python
 
 DEFAULT_OUTPUT = ROOT / "bench" / "results-day.md"
 PREFIXES = {"ausweis": "A", "meldewesen": "B", "abholung": "C", "beglaubigung": "D"}
@@ -170,7 +170,7 @@ def simulate(args: argparse.Namespace) -> dict:
                 "QMS_MESSAGE_QUEUE_CHANNEL": f"cq-bench-{uuid.uuid4().hex[:8]}", "QMS_LOG_LEVEL": "WARNING"}
             cli(["init"], env)
             tokens = make_tokens(url, offices)
-            processes = [Gunicorn(env, workdir).start() for _ in range(args.processes)]
+            processes = [Gunicorn(env, workdir, python=server_python()).start() for _ in range(args.processes)]
             for process in processes:
                 process.wait_ready()
             ports = [p.port for p in processes]

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .server_proc import ROOT, cli, free_port, server_env, stop, tail, wait_healthy
+from .server_proc import ROOT, cli, free_port, server_env, server_python, stop, tail, wait_healthy
 
 SOCKET_IO_PATH = "/socket.io/?EIO=4&transport=websocket"
 
@@ -66,7 +66,7 @@ def civicqueue(clients: int, host: str = "127.0.0.1") -> Iterator[Target]:
         cli(["init", "--demo"], env)
         toks = tokens(env)
         port, log_path = free_port(host), workdir / "server.log"
-        cmd = [sys.executable, "-m", "server", "run", "--host", host, "--port", str(port)]
+        cmd = [server_python(), "-m", "server", "run", "--host", host, "--port", str(port)]
         proc = spawn(cmd, env, log_path, nofile_for(clients))
         try:
             wait_healthy(proc, f"http://{host}:{port}", log_path)

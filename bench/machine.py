@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from .cpu import busy_cores
 from .report import machine
-from .server_proc import PG_ADMIN_URL
+from .server_proc import PG_ADMIN_URL, server_venv
 
 
 def _first(path: str, key: str) -> str:
@@ -59,7 +59,7 @@ def details() -> dict[str, str]:
         "RAM": f"{mem_kib / 1024 / 1024:.1f} GiB",
         "OS": f"{_first('/etc/os-release', 'PRETTY_NAME')}, Linux {platform.release()}",
         "Python": info.pop("python"), "SQLite": sqlite3.sqlite_version, "PostgreSQL": postgres_version(),
-        "Redis": redis_version(), "commit": info.pop("server revision"),
+        "Redis": redis_version(), "commit": info.pop("server revision"), "server venv": server_venv(),
         "load average before (1/5/15 min)": " / ".join(f"{v:.2f}" for v in load),
         "cores busy before (2 s sample)": f"{busy_cores(2.0):.2f}",
     } | info

@@ -90,9 +90,27 @@ def server_env(url: str, instance: Path | None = None) -> dict[str, str]:
     return env
 
 
+# Server processes run from a venv of requirements.txt alone, as installed in production (`make bench` builds it).
+# Without it, the benchmark's own venv: its development packages are then loaded by the server and counted in its
+# memory (requests, about 5 MiB, which python-engineio's client imports when it is installed).
+RUNTIME_PYTHON = ROOT / ".venv-server" / "bin" / "python"
+
+
+def server_python() -> str:
+    """The interpreter server processes run with: the runtime-only venv's when there is one."""
+    return str(RUNTIME_PYTHON) if RUNTIME_PYTHON.exists() else sys.executable
+
+
+def server_venv() -> str:
+    """Which venv the server processes run from, for the reports."""
+    if RUNTIME_PYTHON.exists():
+        return "requirements.txt only (.venv-server)"
+    return f"{Path(sys.prefix).name} (with the development packages)"
+
+
 def cli(args: list[str], env: dict[str, str]) -> str:
     """Run `python -m server ARGS` from the repository root; return stdout, raise with stderr on failure."""
-    return _run([sys.executable, "-m", "server", *args], env)
+    return _run([server_python(), "-m", "server", *args], env)
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> str:
@@ -120,7 +138,7 @@ def make_tokens(env: dict[str, str]) -> dict[str, str]:
 def start(env: dict[str, str], host: str, port: int, log_path: Path) -> subprocess.Popen:
     """Start `python -m server run` in its own session (a Ctrl-C reaches us, and we stop it)."""
     with open(log_path, "wb") as log:
-        return subprocess.Popen([sys.executable, "-m", "server", "run", "--host", host, "--port", str(port)],
+        return subprocess.Popen([server_python(), "-m", "server", "run", "--host", host, "--port", str(port)],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 

@@ -20,22 +20,22 @@ import socketio
 from server.config import ROOT
 from tests.support.server_proc import free_port
 
-GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "deploy" / "gunicorn.conf.py")]
+GUNICORN = ["-m", "gunicorn", "-c", str(ROOT / "config" / "deploy" / "gunicorn.conf.py")]
 
 
 class Gunicorn:
     """One server process of the cluster: gunicorn's arbiter and its one gevent worker, in their own session."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, port: int | None = None):
-        self.env, self.port = env, port or free_port()
+    def __init__(self, env: dict[str, str], log_dir: Path, port: int | None = None, python: str = sys.executable):
+        self.env, self.port, self.python = env, port or free_port(), python
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"gunicorn-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Gunicorn:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([*GUNICORN, "-b", f"127.0.0.1:{self.port}", "server.wsgi:application"],
-                                         cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            command = [self.python, *GUNICORN, "-b", f"127.0.0.1:{self.port}", "server.wsgi:application"]
+            self.proc = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         return self
 
