@@ -221,9 +221,11 @@ class Ticket(Base):
             name="state",
         ),
         Index("ix_tickets_queue", "office_id", "state", "service_id"),
-        # The heads of a service's queue, in calling order and by age, straight from the index.
-        Index("ix_tickets_fifo", "service_id", "state", "target_counter_id", text("priority_class DESC"),
-              "enqueued_at", "id"),
+        # The heads of a service's queue, in calling order and by age, straight from the index. Calling order
+        # covers only tickets not transferred to a counter (partial): as a column, `IS NULL` would not let
+        # PostgreSQL read it in order (migration 0008).
+        Index("ix_tickets_fifo", "service_id", "state", text("priority_class DESC"), "enqueued_at", "id",
+              postgresql_where=text("target_counter_id IS NULL"), sqlite_where=text("target_counter_id IS NULL")),
         Index("ix_tickets_age", "service_id", "state", "created_at", "id"),
         Index("ix_tickets_target", "target_counter_id", "state"),
     )
