@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -50,6 +51,18 @@ def _sqlite_engine(url, echo: bool, pool: dict) -> Engine:
 WRITE_CONCURRENCY = 8
 
 
+class _CommitOnClose(Session):
+    """A read-only transaction that ends with COMMIT, not ROLLBACK (the same for a transaction that wrote
+    nothing): psycopg drops every prepared statement of the connection on a ROLLBACK. The transaction is READ
+    ONLY, so the commit can never write."""
+
+    def close(self) -> None:
+        if self.in_transaction():
+            with contextlib.suppress(Exception):  # an aborted transaction: close() below rolls it back as usual
+                self.commit()
+        super().close()
+
+
 class Database:
     """The engine plus a session factory for reads and one for writes."""
 
@@ -71,8 +84,9 @@ class Database:
             self.engine)
         self._read = sessionmaker(reads, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(qms_write=True), expire_on_commit=False)
-        self._snapshot = sessionmaker(self.engine.execution_options(isolation_level="REPEATABLE READ"),
-                                      expire_on_commit=False)
+        self._snapshot = sessionmaker(
+            self.engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True),
+            class_=_CommitOnClose, expire_on_commit=False)
 
     def read_session(self) -> Session:
         return self._read()
