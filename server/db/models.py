@@ -225,6 +225,7 @@ class Ticket(Base):
         # covers only tickets not transferred to a counter (partial): as a column, `IS NULL` would not let
         # PostgreSQL read it in order (migration 0008).
         Index("ix_tickets_fifo", "service_id", "state", text("priority_class DESC"), "enqueued_at", "id",
+              "target_counter_id",  # last: SQLite's count of the tickets ahead of a new one stays index-only
               postgresql_where=text("target_counter_id IS NULL"), sqlite_where=text("target_counter_id IS NULL")),
         Index("ix_tickets_age", "service_id", "state", "created_at", "id"),
         Index("ix_tickets_target", "target_counter_id", "state"),
