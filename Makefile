@@ -8,10 +8,11 @@ APT    := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-reco
 
 .PHONY: run test init lint bench clean system-deps browser-deps catalogs extract-messages
 
-$(VENV)/.runtime: requirements.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+# A venv of the runtime requirements: .venv (make run, and the base of the dev venv) and .venv-server (below).
+%/.runtime: requirements.txt
+	test -x $*/bin/python || $(PYTHON) -m venv $*
+	$*/bin/python -m pip install --quiet --upgrade pip
+	$*/bin/python -m pip install --quiet -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
@@ -21,11 +22,6 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 # The benchmarks' server processes run from a venv of requirements.txt alone, as in production: the dev venv's
 # extra packages would be loaded by the server and counted in its memory (bench/server_proc.py).
 SERVER_VENV := .venv-server
-$(SERVER_VENV)/.runtime: requirements.txt
-	test -x $(SERVER_VENV)/bin/python || $(PYTHON) -m venv $(SERVER_VENV)
-	$(SERVER_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SERVER_VENV)/bin/python -m pip install --quiet -r requirements.txt
-	touch $@
 
 # Browser libraries (socket.io-client, axe-core) come from npm; nothing third-party is committed.
 node_modules/.installed: package.json package-lock.json

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 
+import gevent
 from engineio import packet
 from engineio import socket as engineio_socket
 
@@ -37,8 +38,6 @@ def _schedule_ping_on_timer(self: engineio_socket.Socket) -> None:
     """engineio's `Socket.schedule_ping`, with a loop timer for the background task."""
     if self.last_ping:  # only after the previous ping was answered (engineio clears it while one is due)
         self.last_ping = None
-        import gevent
-
         timer = gevent.get_hub().loop.timer(self.server.ping_interval)
         timer.start(_ping_due, self, timer)
 

@@ -54,21 +54,28 @@ def test_call_next_picks_what_the_policy_picks_over_the_whole_queue(ctx, clock):
     assert picks > 100
 
 
+def _sqlite_plan(db, statement, params: dict) -> str:
+    """SQLite's EXPLAIN QUERY PLAN of a statement, one line per step."""
+    compiled = statement.compile(dialect=db.engine.dialect)
+    values = compiled.params | params
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                    tuple(values[name] for name in compiled.positiontup))
+        return "\n".join(row[-1] for row in rows)
+
+
 def _heads_plan(db, n_services: int) -> str:
     """The database's plan for the heads of n service queues (PostgreSQL: with sorting made prohibitive, so a
     Sort node in it means no index can give the calling order)."""
     statement = views._heads_statement(n_services)
+    params = {"office_id": 1, "counter_id": 1, "limit": 16} | {f"s{i}": i + 1 for i in range(n_services)}
+    if db.dialect == "sqlite":
+        return _sqlite_plan(db, statement, params)
     compiled = statement.compile(dialect=db.engine.dialect)
-    params = compiled.params | {"office_id": 1, "counter_id": 1, "limit": 16}
-    params |= {f"s{i}": i + 1 for i in range(n_services)}
     with db.engine.connect() as conn:
-        if db.dialect == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
-                                        tuple(params[name] for name in compiled.positiontup))
-            return "\n".join(row[-1] for row in rows)
         cursor = conn.connection.driver_connection.cursor()
         cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + str(compiled), params)
+        cursor.execute("EXPLAIN " + str(compiled), compiled.params | params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -88,10 +95,5 @@ def test_queue_heads_are_read_in_index_order(db):
 def test_sqlite_counts_the_tickets_ahead_of_a_new_one_from_the_index_alone(sqlite_db):
     """Issuing counts the waiting tickets ahead of the new one; read from the table, that count grew slower with
     every waiting ticket (issue throughput fell from ~300 to ~160/s over a 20 s benchmark)."""
-    compiled = issuing._AHEAD_OF_NEW.compile(dialect=sqlite_db.engine.dialect)
-    params = compiled.params | {"service_id": 1, "cls": 0}
-    with sqlite_db.engine.connect() as conn:
-        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
-                                    tuple(params[name] for name in compiled.positiontup))
-        plan = "\n".join(row[-1] for row in rows)
+    plan = _sqlite_plan(sqlite_db, issuing._AHEAD_OF_NEW, {"service_id": 1, "cls": 0})
     assert "USING COVERING INDEX ix_tickets_fifo" in plan, plan
