@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from server.auth import roles
+from server.web.i18n import estimate_words
 
 from . import bp
 from .views import _actor, _office
@@ -43,6 +44,7 @@ def dashboard_strings() -> dict[str, str]:
         "level_empty": _("Nobody waiting"),
         "minutes": _("{minutes} min"),
         "range": _("{low}–{high} min"),
+        "soon": estimate_words()["soon"],
         "of_target": _("of {minutes} min"),
         "no_target": _("no target"),
         "state_open": _("Open"),

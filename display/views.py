@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from server.announce import LANGUAGES as SPOKEN
 from server.web.devices import OfficeInfo, device_actor, find_office, remember_token
-from server.web.i18n import configured_languages
+from server.web.i18n import configured_languages, estimate_words
 
 from . import bp
 from .access import may_watch, viewer
@@ -47,5 +47,6 @@ def _page_data(info: OfficeInfo) -> dict:
         "office": info.slug, "language": info.language, "timezone": info.timezone,
         "serverTime": int(now.timestamp() * 1000), "speech": speech_languages(),
         "urls": {"gong": url_for("display.gong"), "call": url_for("display.call_audio", office=info.slug)},
-        "strings": {"call": _("Number {code}, please go to {counter}"), "again": _("Called again")},
+        "strings": {"call": _("Number {code}, please go to {counter}"), "again": _("Called again"),
+                    "estimatedWait": _("Estimated wait"), **estimate_words()},
     }

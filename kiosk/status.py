@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, render_template, request
 
 from server.services.queries import ticket_status_in
-from server.web.i18n import configured_languages
+from server.web.i18n import configured_languages, estimate_text
 
 from .blueprint import bp
 from .strings import status_strings
@@ -27,5 +27,6 @@ def ticket_status(token: str):
         g.lang = status["lang"]
     strings = status_strings()
     data = {"token": token, "status": status, "strings": strings}
-    page = render_template("kiosk/status.html", status=status, data=data, strings=strings)
+    page = render_template("kiosk/status.html", status=status, data=data, strings=strings,
+                           estimate=estimate_text(status.get("estimate")))
     return page, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from server.web.i18n import estimate_words
+
 
 def kiosk_strings() -> dict:
     """Placeholders in braces ({n}, {low}, {high}) are filled in by the script."""
     return {
         "waiting": _("Waiting: {n}"),
-        "estimate": _("about {low}–{high} min."),
-        "noCounter": _("No counter open"),
+        **estimate_words(),
         "busy": _("One moment, please …"),
         "reasons": refusal_reasons(),
         "refused": _("We cannot give you a ticket for this service."),
@@ -66,7 +67,6 @@ def status_strings() -> dict:
             "cancelled": _("This ticket was cancelled."),
             "parked": _("Please wait. You will be called again soon."),
         },
-        "estimate": _("about {low}–{high} min."),
-        "noCounter": _("No counter open"),
+        **estimate_words(),
         "calledTitle": _("Your turn: {code} – {counter}"),
     }

@@ -9,6 +9,8 @@ from babel.dates import format_date, format_time, get_datetime_format
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from server.web.i18n import estimate_text
+
 from .ticket_image import TicketContent
 
 
@@ -17,7 +19,7 @@ def ticket_content(facts: dict) -> TicketContent:
     lang = facts["lang"]
     issued = datetime.fromisoformat(facts["issued_at"]).astimezone(ZoneInfo(facts["timezone"]))
     with force_locale(lang):
-        ahead, estimate = facts.get("people_ahead"), facts.get("estimate")
+        ahead, estimate = facts.get("people_ahead"), estimate_text(facts.get("estimate"))
         return TicketContent(
             office_name=facts["office"],
             number_label=_("Your number"),
@@ -27,8 +29,7 @@ def ticket_content(facts: dict) -> TicketContent:
             lang=lang,
             issued_at=_date_and_time(issued, lang),
             ahead_label=f"{_('People ahead of you')}: {ahead}" if ahead is not None else _("Reprint"),
-            estimate_label=(f"{_('Estimated wait')}: {_('about {low}–{high} min.').format(**estimate)}"
-                            if estimate else None),
+            estimate_label=f"{_('Estimated wait')}: {estimate}" if estimate else None,
             qr_url=facts["status_url"],
             qr_caption=_("Scan to follow your number on your phone."),
             privacy_note=_("This ticket holds no personal data."),

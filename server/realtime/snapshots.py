@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, Event, Office, Ticket
 from server.queue.numbering import service_day
 from server.queue.policy import CounterServices, Policy, rank
+from server.services import estimates
 from server.services.print_reads import printers_state
 from server.services.queries import office_queue_in, ticket_status_in
 from server.services.supervision import supervisor_view
@@ -30,12 +31,25 @@ def office_brief(office: Office) -> dict:
     return {"slug": office.slug, "name": office.name, "language": office.language, "timezone": office.timezone}
 
 
-def waiting_counts(session: Session, office: Office) -> list[dict]:
-    counts = dict(session.execute(
-        select(Ticket.service_id, func.count()).where(Ticket.office_id == office.id, Ticket.state == "waiting")
-        .group_by(Ticket.service_id)).all())
-    return [{"service": s.slug, "name": s.names, "prefix": s.prefix, "waiting": counts.get(s.id, 0)}
-            for s in office.services if s.active]
+def waiting_counts(session: Session, office: Office, now) -> list[dict]:
+    """Per active service: how many wait, and the estimate for a ticket drawn now (None: it issues none now).
+
+    `waiting` counts every waiting ticket of the service, those transferred to a counter too; a new ticket
+    queues behind the others only (transferred ones are called by their counter first).
+    """
+    counts = {service_id: (n, queued or 0) for service_id, n, queued in session.execute(
+        select(Ticket.service_id, func.count(), func.sum(case((Ticket.target_counter_id.is_(None), 1), else_=0)))
+        .where(Ticket.office_id == office.id, Ticket.state == "waiting")
+        .group_by(Ticket.service_id)).all()}
+    out = []
+    for s in office.services:
+        if not s.active:
+            continue
+        n, queued = counts.get(s.id, (0, 0))
+        issuing = office.issuing and s.issuing
+        estimate = estimates.estimate_for(session, office.id, s.id, queued, now).as_dict() if issuing else None
+        out.append({"service": s.slug, "name": s.names, "prefix": s.prefix, "waiting": n, "estimate": estimate})
+    return out
 
 
 def recent_calls(session: Session, office: Office, now) -> list[dict]:
@@ -55,7 +69,7 @@ def recent_calls(session: Session, office: Office, now) -> list[dict]:
 
 def display_state(session: Session, office: Office, now, base_url: str = "") -> dict:
     return {"seq": office.seq, "office": office_brief(office), "calls": recent_calls(session, office, now),
-            "waiting": waiting_counts(session, office)}
+            "waiting": waiting_counts(session, office, now)}
 
 
 def kiosk_state(session: Session, office: Office, now, base_url: str = "") -> dict:

@@ -64,3 +64,25 @@ def printer_status_words() -> dict[str, str]:
 def weekday_names() -> list[str]:
     """Monday to Sunday in the page's language."""
     return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
+
+
+def estimate_words() -> dict[str, str]:
+    """How an estimate reads to a citizen (kiosk, ticket, status page, display); {low} and {high} are minutes.
+
+    The shortest range, 0–1 (the next in line at a counter that is free or about to be), reads "less than 1 min.".
+    """
+    return {"estimate": _("about {low}–{high} min."), "soon": _("less than 1 min."),
+            "noCounter": _("No counter open")}
+
+
+def estimate_text(estimate: dict | None) -> str:
+    """An estimate (Estimate.as_dict()) in words, as estimateText() in kiosk/static/kiosk/services.js; "" for
+    none."""
+    if not estimate:
+        return ""
+    words = estimate_words()
+    if estimate.get("low") is None:
+        return words["noCounter"] if estimate.get("reason") == "no_counter_open" else ""
+    if estimate["low"] == 0 and estimate.get("high", 0) <= 1:
+        return words["soon"]
+    return words["estimate"].format(low=estimate["low"], high=estimate["high"])

@@ -4,6 +4,7 @@ server restart without a reload, pairing, accessibility, and screenshots for a p
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 import wave
@@ -159,7 +160,17 @@ def test_idle_display_shows_office_clock_and_waiting_counts(display, live_server
         "de", {timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit", hourCycle: "h23"}).format(new Date())""",
                            timeout=3000)
     live_server.issue("meldewesen")
-    expect(page.locator("#waiting li", has_text="An-, Um- und Abmeldung")).to_contain_text("1", timeout=2000)
+    melde = page.locator("#waiting li", has_text="An-, Um- und Abmeldung")
+    expect(melde).to_contain_text("1", timeout=2000)
+    # Each service's estimated wait for a ticket drawn now, in words, under its name.
+    expect(melde.locator(".waiting-estimate")).to_have_text("Voraussichtliche Wartezeit: Kein Schalter geöffnet")
+    live_server.api("POST", "/offices/mitte/counters/schalter-3/open")
+    expect(melde.locator(".waiting-estimate")).to_have_text(
+        re.compile(r"^Voraussichtliche Wartezeit: ca\. \d+–\d+ Min\.$"), timeout=2000)
+    live_server.api("POST", "/offices/mitte/counters/schalter-1/open")  # idle, nobody waiting for its services
+    abholung = page.locator("#waiting li", has_text="Abholung von Dokumenten")
+    expect(abholung.locator(".waiting-estimate")).to_have_text("Voraussichtliche Wartezeit: weniger als 1 Min.",
+                                                               timeout=2000)
     screenshot(page, "display-idle")
 
 

@@ -49,6 +49,7 @@ function estimateText(service) {
   const e = service.estimate;
   if (e?.reason === "no_counter_open") return T.no_counter_open;
   if (e?.low == null || e?.high == null) return "–";
+  if (e.low === 0 && e.high <= 1) return T.soon; // as the kiosk and the display say it
   return e.low === e.high ? fill(T.minutes, { minutes: e.low }) : fill(T.range, { low: e.low, high: e.high });
 }
 

@@ -1,5 +1,6 @@
 // The waiting-room display: calls and waiting counts from /display, each new call shown at the top and
 // announced (gong, office language, ticket language). Built to run for days: capped lists, replaced nodes.
+import { estimateText } from "/static/js/estimate.js";
 import { connectLive } from "/static/js/live.js";
 import { AnnouncementQueue } from "./announcer.js";
 import { callLanguages, mergeCalls, missedCalls, spokenCode } from "./calls.js";
@@ -126,7 +127,12 @@ function renderWaiting(waiting) {
     const li = el("li", "waiting-item");
     const prefix = el("span", "waiting-prefix", w.prefix || "·");
     prefix.setAttribute("aria-hidden", "true");
-    li.append(prefix, el("span", "waiting-name", serviceName(w.name, w.service)), el("span", "waiting-count", String(w.waiting)));
+    // The name, and under it the estimated wait of a ticket drawn now (none while the service issues none).
+    const label = el("span", "waiting-label");
+    label.append(el("span", "waiting-name", serviceName(w.name, w.service)));
+    const estimate = estimateText(config.strings, w.estimate);
+    if (estimate) label.append(el("span", "waiting-estimate", `${config.strings.estimatedWait}: ${estimate}`));
+    li.append(prefix, label, el("span", "waiting-count", String(w.waiting)));
     return li;
   }));
 }

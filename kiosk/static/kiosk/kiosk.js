@@ -3,7 +3,8 @@
 import { api } from "/static/js/api.js";
 import { connectLive } from "/static/js/live.js";
 import { printStatus } from "./printing.js";
-import { estimateText, fill, renderServices, serviceName } from "./services.js";
+import { estimateText, fill } from "/static/js/estimate.js";
+import { renderServices, serviceName } from "./services.js";
 
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("kiosk-data").textContent);

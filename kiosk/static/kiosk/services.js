@@ -1,13 +1,6 @@
 // The kiosk's service buttons: made once per service, then updated in place from every live state
 // (so focus and a running tap survive updates).
-export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
-
-// An estimate as text: "about 5–12 min.", or why there is no number (no counter open), or nothing.
-export function estimateText(S, estimate) {
-  if (!estimate) return "";
-  if (estimate.low == null) return estimate.reason === "no_counter_open" ? S.noCounter : "";
-  return fill(S.estimate, estimate);
-}
+import { estimateText, fill } from "/static/js/estimate.js";
 
 export function serviceName(svc, view) {
   const names = svc.names || {};

@@ -1,5 +1,6 @@
 // The citizen's phone: one ticket followed live on /status; a call vibrates and beeps where the browser allows.
 import { connectLive } from "/static/js/live.js";
+import { estimateText, fill } from "/static/js/estimate.js";
 
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("status-data").textContent);
@@ -7,8 +8,6 @@ const S = data.strings;
 const SHOW_COUNTER = ["called", "serving"];
 let last = data.status;
 let audio = null; // an AudioContext, made on the first touch so that browsers let it play
-
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
 
 function unlockAudio() {
   const Context = window.AudioContext || window.webkitAudioContext;
@@ -52,9 +51,7 @@ function render(ticket) {
   $("counter").hidden = !SHOW_COUNTER.includes(ticket.state) || !ticket.counter_name;
   $("waiting-facts").hidden = ticket.state !== "waiting";
   $("ahead").textContent = ticket.people_ahead ?? "";
-  const estimate = ticket.estimate;
-  $("estimate").textContent = estimate?.low != null ? fill(S.estimate, estimate)
-    : estimate?.reason === "no_counter_open" ? S.noCounter : "";
+  $("estimate").textContent = estimateText(S, ticket.estimate);
   if (isNewCall(ticket)) alertCall(ticket);
   last = ticket;
 }
