@@ -90,7 +90,8 @@ class Desk:
     """A counter: its services by level (0 first), the minutes until it is free, and when it will not call.
 
     `off` holds the spans (from, until; minutes from now, until may be math.inf) its usual hours leave out:
-    a break ahead, or, for a counter closed now (`open` false), the time until it usually opens.
+    a break ahead, or, for a counter closed now (`open` false), the time until it usually opens; for a paused
+    one, the rest of its pause.
     """
 
     levels: Mapping[int, int]

@@ -1,4 +1,5 @@
-"""A counter's usual hours, learned from the days before: when it breaks, opens late or closes for the day.
+"""A counter's usual hours, learned from the days before: when it breaks, opens late or closes for the day; and
+how long a pause usually lasts, so that a paused counter counts from when it is likely back.
 
 A wait of half an hour spans the breaks and shift changes of the counters that serve it. Nobody enters them in
 advance, but offices keep a rota, so the same counter tends to close and open at the same times each day. Times
@@ -8,6 +9,7 @@ are minutes of the office's local day (0-1440).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 
 Period = tuple[float, float]  # (from, until) minutes of the local day, or minutes from now
@@ -68,3 +70,36 @@ def off_from_now(usual: Sequence[Period], minute: float, is_open: bool, busy: bo
     if start is not None:
         off.append((start, math.inf))
     return tuple(off)
+
+
+PAUSE_MINUTES = 15.0  # a paused counter's expected pause while the office has none on record
+PAUSE_GIVE_UP = 3.0
+
+
+def pause_lengths(changes: Iterable[tuple[float, str]]) -> list[float]:
+    """The minutes of each pause in one counter's state changes over one day ((minute, new state) in order): from
+    'paused' to the next 'open'. A pause that ends in 'closed', or not at all, was the end of the day."""
+    lengths, since = [], None
+    for minute, state in changes:
+        if state == "paused":
+            since = minute if since is None else since
+        elif state == "open" and since is not None:
+            lengths.append(minute - since)
+            since = None
+        else:
+            since = None
+    return lengths
+
+
+def typical_pause(lengths: Sequence[float]) -> float:
+    """The median of the office's recent pauses; PAUSE_MINUTES without any."""
+    return statistics.median(lengths) if lengths else PAUSE_MINUTES
+
+
+def pause_left(typical: float, elapsed: float) -> float | None:
+    """Minutes until a counter paused `elapsed` minutes ago is back; None once the pause has run PAUSE_GIVE_UP
+    times its typical length (it is not coming back soon: counted as closed). One past its typical length is
+    expected back within a quarter of it, not at once."""
+    if elapsed >= PAUSE_GIVE_UP * typical:
+        return None
+    return max(typical - elapsed, typical / 4)

@@ -23,7 +23,7 @@ from server.db.models import Counter, CounterService, Event, Office, Service, Ti
 from server.queue.cutoff import cutoff_at
 from server.queue.estimate import Desk, Estimate, Load, ServiceTime, forecast, learn
 from server.queue.policy import Policy
-from server.queue.rota import Period, off_from_now
+from server.queue.rota import PAUSE_GIVE_UP, PAUSE_MINUTES, Period, off_from_now, pause_left
 
 from . import usual_hours
 
@@ -46,6 +46,7 @@ class Learned:
     levels: bool  # the office's policy serves a counter's services by level (else all alike, oldest first)
     tz: ZoneInfo
     rota: dict[int, list[Period]]  # counter id -> its usual open periods today (no history: absent)
+    pause: float = PAUSE_MINUTES  # minutes a pause usually lasts in this office
 
 
 # keyed by (database URL, office id): the URL tells apart every database a process (or a test run) opens
@@ -121,6 +122,10 @@ _TRANSFERS = (select(Ticket.target_counter_id, Ticket.service_id, func.count())
               .where(Ticket.target_counter_id.in_(bindparam("counter_ids", expanding=True)),
                      Ticket.state == "waiting")
               .group_by(Ticket.target_counter_id, Ticket.service_id))
+_PAUSED_SINCE = (select(Event.counter_id, func.max(Event.at))
+                 .where(Event.office_id == bindparam("office_id"), Event.kind == "counter_paused",
+                        Event.at >= bindparam("since"), Event.counter_id.in_(bindparam("counter_ids", expanding=True)))
+                 .group_by(Event.counter_id))
 _AT_COUNTERS = (select(Ticket.counter_id, Ticket.service_id, Ticket.called_at)
                 .where(Ticket.office_id == bindparam("office_id"), Ticket.state.in_(["called", "serving"])))
 
@@ -151,22 +156,22 @@ def forget_load(session: Session) -> None:
 def _read_load(session: Session, office_id: int, now: datetime) -> Load:
     conn = session.connection()
     learned = learned_of(session, office_id, now)
-    levels, is_open = _counters(conn, office_id, learned.levels)
+    levels, states = _counters(conn, office_id, learned.levels)
     waiting, heads = _queues(conn, list(learned.times), now)
-    desks = _desks(conn, office_id, learned, levels, is_open, now)
+    desks = _desks(conn, office_id, learned, levels, states, now)
     return Load(desks=desks, waiting=waiting, times=learned.times, arrivals=learned.arrivals,
                 target_waits=learned.target_waits, oldest={s: w[0] for s, w in heads.items()}, heads=heads,
                 usual_hours=bool(learned.rota))
 
 
-def _counters(conn, office_id: int, by_level: bool) -> tuple[dict[int, dict[int, int]], dict[int, bool]]:
-    """Every counter's services by level (all level 0 when the policy ignores levels), and whether it is open."""
+def _counters(conn, office_id: int, by_level: bool) -> tuple[dict[int, dict[int, int]], dict[int, str]]:
+    """Every counter's services by level (all level 0 when the policy ignores levels), and its state."""
     levels: dict[int, dict[int, int]] = {}
-    is_open: dict[int, bool] = {}
+    states: dict[int, str] = {}
     for counter_id, service_id, level, state in conn.execute(_DESKS, {"office_id": office_id}):
         levels.setdefault(counter_id, {})[service_id] = level if by_level else 0
-        is_open[counter_id] = state == "open"
-    return levels, is_open
+        states[counter_id] = state
+    return levels, states
 
 
 def _queues(conn, service_ids: list[int], now: datetime) -> tuple[dict[int, int], dict[int, tuple[float, ...]]]:
@@ -181,10 +186,11 @@ def _queues(conn, service_ids: list[int], now: datetime) -> tuple[dict[int, int]
     return waiting, {s: tuple(sorted(w, reverse=True)) for s, w in heads.items()}
 
 
-def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, int]], is_open: dict[int, bool],
+def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, int]], states: dict[int, str],
            now: datetime) -> tuple[Desk, ...]:
     """The open counters, each with what is left of its current ticket, its transfers and its breaks ahead;
-    and the closed ones that usually open later today."""
+    the paused ones, from when they are likely back (the office's typical pause after they paused); and the
+    closed ones that usually open later today."""
     transfers: dict[int, int] = {}
     for counter_id, _service_id, n in conn.execute(_TRANSFERS, {"counter_ids": list(levels)}) if levels else ():
         transfers[counter_id] = transfers.get(counter_id, 0) + n
@@ -196,13 +202,24 @@ def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, i
             busy[counter_id] = max(busy.get(counter_id, (0.0, 0.0)), left)
     local = now.astimezone(learned.tz)
     minute = local.hour * 60 + local.minute + local.second / 60
+    paused = [c for c, state in states.items() if state == "paused"]
+    back_in = {}
+    if paused:  # one paused longer ago than PAUSE_GIVE_UP pauses is not read: pause_left() gives up on it
+        since = now - PAUSE_GIVE_UP * timedelta(minutes=learned.pause)
+        for c, at in conn.execute(_PAUSED_SINCE, {"office_id": office_id, "counter_ids": paused, "since": since}):
+            back_in[c] = pause_left(learned.pause, (now - at).total_seconds() / 60)
     desks = []
     for c, lv in sorted(levels.items()):
         left, var = busy.get(c, (0.0, 0.0))
-        off = off_from_now(learned.rota[c], minute, is_open[c], left > 0) if c in learned.rota else ()
-        if is_open[c] or (off and off[0][1] < math.inf):
+        is_open = states[c] == "open"
+        if back_in.get(c) is not None:  # paused: off until it is back, then by its usual hours
+            usual = off_from_now(learned.rota[c], minute, True, left > 0) if c in learned.rota else ()
+            off = ((0.0, back_in[c]), *usual)
+        else:
+            off = off_from_now(learned.rota[c], minute, is_open, left > 0) if c in learned.rota else ()
+        if is_open or (off and off[0][1] < math.inf):
             desks.append(Desk(levels=lv, free_in=left, free_var=var, transfers=transfers.get(c, 0), off=off,
-                              open=is_open[c]))
+                              open=is_open))
     return tuple(desks)
 
 
@@ -262,5 +279,6 @@ def _learn_office(session: Session, office_id: int, now: datetime) -> Learned:
     first = min((r[2] for r in rows), default=now)
     window = max((now - first).total_seconds() / 60, MIN_ARRIVALS_MINUTES)
     arrivals = {service_id: n / window for service_id, n, _ in rows}
+    hours = usual_hours.of_office(session, office_id, tz, now.astimezone(tz).date())
     return Learned(times=times, arrivals=arrivals, target_waits=targets, levels=policy.service_levels, tz=tz,
-                   rota=usual_hours.of_office(session, office_id, tz, now.astimezone(tz).date()))
+                   rota=hours.rota, pause=hours.pause)

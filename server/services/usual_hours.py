@@ -1,12 +1,15 @@
-"""Each counter's usual hours, learned once a day per process from the office's counter events.
+"""Each counter's usual hours, and the office's typical pause, learned once a day per process from its counter
+events.
 
 The replay of the last `ROTA_DAYS` working days (days with any counter opened or closed, within `LOOKBACK`),
-day by day, into open periods; server/queue/rota.py keeps what held on most of them.
+day by day, into open periods; server/queue/rota.py keeps what held on most of them. The pauses (paused, then
+open again the same day) of every day within `LOOKBACK` give the typical pause.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,13 +17,22 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Event, Ticket
-from server.queue.rota import Period, day_periods, usual_hours
+from server.queue.rota import Period, day_periods, pause_lengths, typical_pause, usual_hours
 
 ROTA_DAYS = 5  # the office's last working days a counter's usual hours come from (a majority of them)
 LOOKBACK = timedelta(days=28)
 
+STATES = {"counter_opened": "open", "counter_paused": "paused", "counter_closed": "closed"}
+
+
+@dataclass(frozen=True)
+class Hours:
+    rota: dict[int, list[Period]]  # counter id -> its usual open periods today; absent: no history
+    pause: float  # minutes a pause usually lasts in this office
+
+
 # keyed by (database URL, office id, local date): learned again each day
-_cache: dict[tuple, dict[int, list[Period]]] = {}
+_cache: dict[tuple, Hours] = {}
 _lock = threading.Lock()
 
 _CHANGES = (select(Event.at, Event.counter_id, Event.kind)
@@ -40,9 +52,9 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def of_office(session: Session, office_id: int, tz: ZoneInfo, today: date) -> dict[int, list[Period]]:
-    """Counter id -> its usual open periods today (minutes of the local day); a counter without history is
-    absent, and so is every counter of an office without any."""
+def of_office(session: Session, office_id: int, tz: ZoneInfo, today: date) -> Hours:
+    """Per counter its usual open periods today (minutes of the local day; a counter without history is absent,
+    and so is every counter of an office without any), and the office's typical pause."""
     key = (session.get_bind().url, office_id, today)
     with _lock:
         hit = _cache.get(key)
@@ -55,17 +67,21 @@ def of_office(session: Session, office_id: int, tz: ZoneInfo, today: date) -> di
     return hit
 
 
-def _learn(session: Session, office_id: int, tz: ZoneInfo, today: date) -> dict[int, list[Period]]:
+def _learn(session: Session, office_id: int, tz: ZoneInfo, today: date) -> Hours:
     conn = session.connection()
     until = datetime.combine(today, time(0), tz).astimezone(timezone.utc)
-    changes: dict[date, dict[int, list[tuple[float, bool]]]] = {}
+    states: dict[date, dict[int, list[tuple[float, str]]]] = {}
     for at, counter_id, kind in conn.execute(_CHANGES, {"office_id": office_id, "since": until - LOOKBACK,
                                                         "until": until}):
         day, minute = _local(at, tz)
-        changes.setdefault(day, {}).setdefault(counter_id, []).append((minute, kind == "counter_opened"))
+        states.setdefault(day, {}).setdefault(counter_id, []).append((minute, STATES[kind]))
+    pause = typical_pause([n for counters in states.values() for mine in counters.values()
+                           for n in pause_lengths(mine)])
+    changes = {day: {c: [(minute, state == "open") for minute, state in mine] for c, mine in counters.items()}
+               for day, counters in states.items()}
     days = sorted(changes)[-ROTA_DAYS:]
     if not days:
-        return {}
+        return Hours({}, pause)
     last_ticket = {day: _local(at, tz)[1] for day, at in conn.execute(
         _LAST_TICKETS, {"office_id": office_id, "since": days[0], "until": today}) if at is not None}
     counters = {c for day in days for c in changes[day]}
@@ -75,7 +91,7 @@ def _learn(session: Session, office_id: int, tz: ZoneInfo, today: date) -> dict[
             mine = changes[day].get(c, [])
             open_at_midnight = bool(mine) and not mine[0][1]  # its first change that day closed it
             periods[c].append(day_periods(mine, open_at_midnight, last_ticket.get(day)))
-    return {c: usual_hours(p) for c, p in periods.items()}
+    return Hours({c: usual_hours(p) for c, p in periods.items()}, pause)
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> tuple[date, float]:

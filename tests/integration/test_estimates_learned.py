@@ -115,3 +115,51 @@ def test_an_office_that_ignores_service_levels_is_played_that_way(sqlite_ctx):
         session.commit()
     estimates.clear_cache()
     assert sorted(load_at(sqlite_ctx, MONDAY, "08:06").desks[0].levels.values()) == [0, 0, 0]
+
+
+# --- paused counters -------------------------------------------------------------------------------------------
+
+def test_a_paused_counter_counts_from_when_a_pause_is_usually_over(sqlite_ctx):
+    # No pause on record: the default PAUSE_MINUTES (15). Paused 5 minutes ago, it is back in 10.
+    counter(sqlite_ctx, MONDAY, "08:00", "open")
+    counter(sqlite_ctx, MONDAY, "09:00", "paused")
+    [desk] = load_at(sqlite_ctx, MONDAY, "09:05").desks
+    assert (desk.open, desk.off) == (False, ((0.0, pytest.approx(10.0)),))
+    # Past its usual length it is due soon (a quarter of a pause), and after three it is taken as closed.
+    assert load_at(sqlite_ctx, MONDAY, "09:20").desks[0].off == ((0.0, pytest.approx(3.75)),)
+    assert load_at(sqlite_ctx, MONDAY, "09:46").desks == ()
+
+
+def test_the_typical_pause_is_learned_from_the_days_before(sqlite_ctx):
+    for i, minutes in enumerate((6, 8, 40)):  # the median, 8, not the mean
+        day = MONDAY + timedelta(days=i)
+        counter(sqlite_ctx, day, "08:00", "open")
+        counter(sqlite_ctx, day, "09:00", "paused")
+        counter(sqlite_ctx, day, f"09:{minutes:02d}", "open")
+        counter(sqlite_ctx, day, "17:00", "paused")  # paused, then closed: the end of the day, not a pause
+        counter(sqlite_ctx, day, "17:30", "closed")
+    counter(sqlite_ctx, THURSDAY, "08:00", "open")
+    counter(sqlite_ctx, THURSDAY, "11:00", "paused")
+    [desk] = load_at(sqlite_ctx, THURSDAY, "11:02").desks
+    assert desk.off[0] == (0.0, pytest.approx(6.0))
+
+
+def test_a_pause_lengthens_the_wait_less_than_a_close(sqlite_ctx):
+    for slug in ("schalter-1", "schalter-2"):
+        counter(sqlite_ctx, MONDAY, "08:00", "open", slug)
+    for _ in range(6):
+        issuing.issue_ticket(sqlite_ctx, SYSTEM, "mitte", "ausweis")
+
+    def minutes() -> float:
+        now = sqlite_ctx.clock()
+        with sqlite_ctx.db.read_session() as session:
+            office = office_by_slug(session, "mitte")
+            ausweis = next(s for s in office.services if s.slug == "ausweis")
+            return estimates.estimate_for(session, office.id, ausweis.id, 6, now).minutes
+
+    both = minutes()
+    counter(sqlite_ctx, MONDAY, "08:01", "paused", "schalter-2")
+    paused = minutes()
+    counter(sqlite_ctx, MONDAY, "08:01", "closed", "schalter-2")
+    closed = minutes()
+    assert both < paused < closed

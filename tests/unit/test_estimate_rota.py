@@ -2,7 +2,16 @@
 
 import math
 
-from server.queue.rota import DAY, day_periods, off_from_now, usual_hours
+from server.queue.rota import (
+    DAY,
+    PAUSE_MINUTES,
+    day_periods,
+    off_from_now,
+    pause_left,
+    pause_lengths,
+    typical_pause,
+    usual_hours,
+)
 
 
 def hm(hhmm: str) -> float:
@@ -72,3 +81,21 @@ def test_a_busy_counter_past_its_usual_closing_stops_once_free():
     assert off_from_now(shift, hm("12:03"), is_open=True, busy=True) == ((0.0, math.inf),)
     # Idle and open outside its hours, it has just opened early: it works on.
     assert off_from_now(USUAL, hm("10:05"), is_open=True, busy=False) == ()
+
+
+def test_a_pause_lasts_from_paused_to_open_again():
+    changes = [(480.0, "open"), (600.0, "paused"), (612.0, "open"), (700.0, "paused"), (705.0, "paused"),
+               (720.0, "open"), (1000.0, "paused"), (1030.0, "closed")]
+    assert pause_lengths(changes) == [12.0, 20.0]  # a second pause press changes nothing; paused then closed: no pause
+    assert pause_lengths([(600.0, "paused")]) == []  # never back that day
+
+
+def test_the_typical_pause_is_the_median_and_has_a_default():
+    assert typical_pause([5.0, 7.0, 60.0]) == 7.0
+    assert typical_pause([]) == PAUSE_MINUTES
+
+
+def test_a_paused_counter_is_back_after_the_rest_of_its_pause_then_due_soon_then_given_up():
+    assert pause_left(12.0, 2.0) == 10.0
+    assert pause_left(12.0, 11.0) == 3.0  # overdue or nearly: a quarter of a pause
+    assert pause_left(12.0, 36.0) is None
