@@ -213,14 +213,26 @@ def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, i
         left, var = busy.get(c, (0.0, 0.0))
         is_open = states[c] == "open"
         if back_in.get(c) is not None:  # paused: off until it is back, then by its usual hours
-            usual = off_from_now(learned.rota[c], minute, True, left > 0) if c in learned.rota else ()
-            off = ((0.0, back_in[c]), *usual)
+            off = _paused_off(learned, c, minute, back_in[c], left > 0)
         else:
             off = off_from_now(learned.rota[c], minute, is_open, left > 0) if c in learned.rota else ()
         if is_open or (off and off[0][1] < math.inf):
             desks.append(Desk(levels=lv, free_in=left, free_var=var, transfers=transfers.get(c, 0), off=off,
                               open=is_open))
     return tuple(desks)
+
+
+def _paused_off(learned: Learned, counter_id: int, minute: float, back_in: float, busy: bool) -> tuple:
+    """A paused counter's spans off: on its usual break, until it usually comes back (its own rota knows its
+    breaks better than the office's typical pause); else for the rest of a typical pause, then by its usual
+    hours."""
+    rota = learned.rota.get(counter_id)
+    if rota is None:
+        return ((0.0, back_in),)
+    usual_break = off_from_now(rota, minute, False, busy)
+    if usual_break and usual_break[0][1] <= PAUSE_GIVE_UP * learned.pause:
+        return usual_break
+    return ((0.0, back_in), *off_from_now(rota, minute, True, busy))
 
 
 # --- learned service times, cached per process ---------------------------------------------------------------

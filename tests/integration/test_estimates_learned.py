@@ -163,3 +163,16 @@ def test_a_pause_lengthens_the_wait_less_than_a_close(sqlite_ctx):
     counter(sqlite_ctx, MONDAY, "08:01", "closed", "schalter-2")
     closed = minutes()
     assert both < paused < closed
+
+
+def test_a_counter_paused_on_its_usual_break_counts_from_its_usual_return(sqlite_ctx):
+    days_with_a_break(sqlite_ctx)  # back at 10:15 each day
+    counter(sqlite_ctx, THURSDAY, "08:00", "open")
+    counter(sqlite_ctx, THURSDAY, "10:10", "paused")
+    [desk] = load_at(sqlite_ctx, THURSDAY, "10:12").desks
+    assert desk.off == ((0.0, pytest.approx(3.0)),)  # its own rota, not the typical pause (13 more minutes)
+    # Paused outside its usual breaks: the typical pause, then its usual hours again.
+    counter(sqlite_ctx, THURSDAY, "10:15", "open")
+    counter(sqlite_ctx, THURSDAY, "11:00", "paused")
+    [desk] = load_at(sqlite_ctx, THURSDAY, "11:05").desks
+    assert desk.off == ((0.0, pytest.approx(10.0)),)

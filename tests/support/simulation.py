@@ -1,8 +1,9 @@
 """A seeded synthetic service day, replayed through the real use cases with a fake clock.
 
 `simulate_day(ctx, office_slug, day, seed)` runs a discrete-event loop: Poisson arrivals per hour of the day,
-log-normal service and walk times per service, counters opening and closing (breaks), clerks calling the next
-ticket as soon as they are free, and a few no-shows. Every step goes through issuing.issue_ticket,
+log-normal service and walk times per service, counters opening, pausing for their breaks (as clerks do on the
+counter page; closing instead with pause_for_breaks=False) and closing, clerks calling the next ticket as soon as
+they are free, and a few no-shows. Every step goes through issuing.issue_ticket,
 calling.call_next, calling.set_counter_state and actions.act, so the event log and the estimates are the real ones.
 It returns one `Outcome` per ticket: the estimate given at issue, the baseline formula's estimate (average service
 minutes ÷ open counters × people ahead) and the real wait (first call − issue).
@@ -42,12 +43,15 @@ class DayPlan:
     no_show: float = 0.04  # share of called tickets nobody comes for
     no_show_after: float = 2.0  # minutes a clerk waits before marking a no-show
     # Counter slug -> working periods ("HH:MM", "HH:MM" or None: until the queue is empty after arrivals end).
+    # Between two periods the clerk is on a break: the counter is paused (pause_for_breaks) or closed.
     shifts: dict[str, list[tuple[str, str | None]]] = field(default_factory=lambda: {
         "schalter-1": [("08:00", "10:00"), ("10:15", None)],
         "schalter-2": [("08:00", "11:00"), ("11:20", None)],
         "schalter-3": [("08:10", "12:00")],
         "schalter-4": [("08:00", "09:30"), ("09:45", None)],
     })
+
+    pause_for_breaks: bool = True
 
     def mean_service(self, slug: str) -> float:
         """The true mean service minutes of a service's log-normal distribution."""
@@ -100,7 +104,7 @@ class _Desk:
     services: frozenset[str]
     working: bool = False
     busy: int | None = None  # ticket id
-    closing: bool = False  # the shift ended while busy: close when done
+    closing: str | None = None  # the period ended while busy: "paused" or "closed" once done
     open_ended: bool = False  # in its last shift, which lasts until the queue is empty
 
 
@@ -160,8 +164,9 @@ class _Day:
         for slug, periods in self.plan.shifts.items():
             for i, (start, end) in enumerate(periods):
                 self._push(self._at(start), "open", slug, end is None and i == len(periods) - 1)
-                if end is not None:
-                    self._push(self._at(end), "close", slug)
+                if end is not None:  # a break when another period follows: paused (if the plan says so)
+                    pause = self.plan.pause_for_breaks and i < len(periods) - 1
+                    self._push(self._at(end), "close", slug, "paused" if pause else "closed")
         while self.events:
             at, _, kind, args = heapq.heappop(self.events)
             self.clock.set(at)
@@ -195,18 +200,18 @@ class _Day:
 
     def _on_open(self, slug: str, open_ended: bool) -> None:
         desk = self.desks[slug]
-        desk.working, desk.closing, desk.open_ended = True, False, open_ended
+        desk.working, desk.closing, desk.open_ended = True, None, open_ended
         calling.set_counter_state(self.ctx, SYSTEM, self.office, slug, "open")
         if desk.busy is None:
             self._call(desk)
 
-    def _on_close(self, slug: str) -> None:
+    def _on_close(self, slug: str, state: str) -> None:
         desk = self.desks[slug]
         desk.working = False
         if desk.busy is None:
-            calling.set_counter_state(self.ctx, SYSTEM, self.office, slug, "closed")
+            calling.set_counter_state(self.ctx, SYSTEM, self.office, slug, state)
         else:
-            desk.closing = True
+            desk.closing = state
 
     def _on_walked(self, slug: str, ticket_id: int) -> None:
         if self.rng.random() < self.plan.no_show:
@@ -230,8 +235,8 @@ class _Day:
     def _free(self, desk: _Desk) -> None:
         desk.busy = None
         if desk.closing:
-            desk.closing = False
-            calling.set_counter_state(self.ctx, SYSTEM, self.office, desk.slug, "closed")
+            calling.set_counter_state(self.ctx, SYSTEM, self.office, desk.slug, desk.closing)
+            desk.closing = None
         elif desk.working:
             self._call(desk)
 
