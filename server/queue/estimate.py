@@ -91,7 +91,8 @@ class Desk:
 
     `off` holds the spans (from, until; minutes from now, until may be math.inf) its usual hours leave out:
     a break ahead, or, for a counter closed now (`open` false), the time until it usually opens; for a paused
-    one, the rest of its pause.
+    one, the rest of its pause. `open`: staffed now, that is open, or paused and expected back (a service
+    with only closed counters gets no number, one whose clerk is on a break does).
     """
 
     levels: Mapping[int, int]

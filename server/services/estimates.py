@@ -211,14 +211,14 @@ def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, i
     desks = []
     for c, lv in sorted(levels.items()):
         left, var = busy.get(c, (0.0, 0.0))
-        is_open = states[c] == "open"
-        if back_in.get(c) is not None:  # paused: off until it is back, then by its usual hours
-            off = _paused_off(learned, c, minute, back_in[c], left > 0)
+        staffed = states[c] == "open"
+        if back_in.get(c) is not None:  # paused: off until it is back, then by its usual hours; still staffed
+            off, staffed = _paused_off(learned, c, minute, back_in[c], left > 0), True
         else:
-            off = off_from_now(learned.rota[c], minute, is_open, left > 0) if c in learned.rota else ()
-        if is_open or (off and off[0][1] < math.inf):
+            off = off_from_now(learned.rota[c], minute, staffed, left > 0) if c in learned.rota else ()
+        if staffed or (off and off[0][1] < math.inf):
             desks.append(Desk(levels=lv, free_in=left, free_var=var, transfers=transfers.get(c, 0), off=off,
-                              open=is_open))
+                              open=staffed))
     return tuple(desks)
 
 

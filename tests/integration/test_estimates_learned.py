@@ -124,7 +124,7 @@ def test_a_paused_counter_counts_from_when_a_pause_is_usually_over(sqlite_ctx):
     counter(sqlite_ctx, MONDAY, "08:00", "open")
     counter(sqlite_ctx, MONDAY, "09:00", "paused")
     [desk] = load_at(sqlite_ctx, MONDAY, "09:05").desks
-    assert (desk.open, desk.off) == (False, ((0.0, pytest.approx(10.0)),))
+    assert (desk.open, desk.off) == (True, ((0.0, pytest.approx(10.0)),))  # staffed: its clerk is on a break
     # Past its usual length it is due soon (a quarter of a pause), and after three it is taken as closed.
     assert load_at(sqlite_ctx, MONDAY, "09:20").desks[0].off == ((0.0, pytest.approx(3.75)),)
     assert load_at(sqlite_ctx, MONDAY, "09:46").desks == ()
@@ -176,3 +176,20 @@ def test_a_counter_paused_on_its_usual_break_counts_from_its_usual_return(sqlite
     counter(sqlite_ctx, THURSDAY, "11:00", "paused")
     [desk] = load_at(sqlite_ctx, THURSDAY, "11:05").desks
     assert desk.off == ((0.0, pytest.approx(10.0)),)
+
+
+def test_a_service_whose_only_counter_is_paused_gets_a_number_until_the_pause_is_given_up(sqlite_ctx):
+    counter(sqlite_ctx, MONDAY, "08:00", "open")  # schalter-1: the only counter open for "abholung"
+
+    def estimate(hhmm: str):
+        now = at(sqlite_ctx, MONDAY, hhmm)
+        with sqlite_ctx.db.read_session() as session:
+            office = office_by_slug(session, "mitte")
+            service = next(s for s in office.services if s.slug == "abholung")
+            return estimates.estimate_for(session, office.id, service.id, 0, now)
+
+    counter(sqlite_ctx, MONDAY, "09:00", "paused")
+    soon = estimate("09:05")
+    assert soon.reason is None and soon.minutes == pytest.approx(10.0)  # its clerk is back in about 10 minutes
+    assert soon.low < 10 < soon.high
+    assert estimate("09:46").reason == "no_counter_open"  # three pauses long: not a break any more
