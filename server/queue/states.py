@@ -6,6 +6,9 @@ import enum
 
 from .errors import InvalidTransition
 
+# A counter's state -> the event a change to it is logged as.
+COUNTER_STATE_EVENTS = {"open": "counter_opened", "paused": "counter_paused", "closed": "counter_closed"}
+
 
 class TicketState(enum.StrEnum):
     WAITING = "waiting"

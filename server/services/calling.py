@@ -9,14 +9,13 @@ from sqlalchemy import bindparam, func, select, update
 from server.db.models import Counter, Office, Service, Ticket
 from server.queue import Action, transition
 from server.queue.policy import CounterServices, Policy, rank
+from server.queue.states import COUNTER_STATE_EVENTS
 
 from .context import Context
 from .errors import Conflict
 from .lookup import counter_by_slug, office_by_slug, ticket_by_id
 from .uow import Actor, UnitOfWork
 from .views import counter_view, front_candidates, ticket_view, waiting_candidates
-
-COUNTER_STATES = {"open": "counter_opened", "paused": "counter_paused", "closed": "counter_closed"}
 
 
 def call_next(ctx: Context, actor: Actor, office_slug: str, counter_slug: str) -> dict | None:
@@ -134,7 +133,7 @@ def _ensure_open(uow: UnitOfWork, office: Office, counter: Counter, actor: Actor
 def _set_state(uow: UnitOfWork, office: Office, counter: Counter, state: str, actor: Actor, now) -> None:
     previous, counter.state = counter.state, state
     uow.session.flush()
-    uow.record(office, COUNTER_STATES[state], now, actor, counter_id=counter.id,
+    uow.record(office, COUNTER_STATE_EVENTS[state], now, actor, counter_id=counter.id,
                details={"from": previous}, data={"counter": counter_view(counter)})
 
 

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from server.db.models import ApiToken, Event, Office, Ticket, User
 from server.queue.numbering import service_day
+from server.queue.states import COUNTER_STATE_EVENTS
 
 from .views import iso, service_view
 
-COUNTER_STATE_KINDS = ("counter_opened", "counter_paused", "counter_closed")
+COUNTER_STATE_KINDS = tuple(COUNTER_STATE_EVENTS.values())
 # Events a person at a counter causes there; the latest one today names who works at it.
 WORK_KINDS = ("called", "recalled", "started", "finished", "no_show", "parked", "requeued", "transferred",
               *COUNTER_STATE_KINDS)

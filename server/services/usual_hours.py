@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Event, Ticket
 from server.queue.rota import Period, day_periods, pause_lengths, typical_pause, usual_hours
+from server.queue.states import COUNTER_STATE_EVENTS
 
 ROTA_DAYS = 5  # the office's last working days a counter's usual hours come from (a majority of them)
 LOOKBACK = timedelta(days=28)
 
-STATES = {"counter_opened": "open", "counter_paused": "paused", "counter_closed": "closed"}
+STATES = {kind: state for state, kind in COUNTER_STATE_EVENTS.items()}  # event kind -> the counter's new state
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ _lock = threading.Lock()
 
 _CHANGES = (select(Event.at, Event.counter_id, Event.kind)
             .where(Event.office_id == bindparam("office_id"),
-                   Event.kind.in_(["counter_opened", "counter_paused", "counter_closed"]),
+                   Event.kind.in_(list(STATES)),
                    Event.at >= bindparam("since"), Event.at < bindparam("until"))
             .order_by(Event.at, Event.seq))
 _LAST_TICKETS = (select(Ticket.service_day, func.max(Ticket.created_at))
