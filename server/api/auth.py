@@ -6,7 +6,7 @@ import functools
 
 from flask import g, request
 
-from server.auth.tokens import actor_for_token
+from server.auth.tokens import actor_of
 from server.services.errors import Forbidden, ServiceError
 from server.services.uow import Actor
 
@@ -32,8 +32,7 @@ def _authenticate() -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-    with context().db.read_session() as session:
-        actor = actor_for_token(session, token.strip())
+    actor = actor_of(context().db, token.strip())
     if actor is None:
         raise Unauthorized("this token is unknown or revoked", "invalid_token")
     return actor

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -64,9 +65,47 @@ _BY_HASH = select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.office_id,
                   ApiToken.revoked_at).where(ApiToken.token_hash == bindparam("hash"))
 
 
+CACHE_SECONDS = 2.0  # how long a token's actor is trusted without a read (see actor_of)
+CACHE_SIZE = 4096
+_clock = time.monotonic
+
+
+def actor_of(db, token: str) -> Actor | None:
+    """`actor_for_token`, remembered for CACHE_SECONDS per database.
+
+    Every kiosk tap and every call sends the device's token, and its lookup (a session of its own) took a
+    tenth of the request's CPU. Only known, live tokens are remembered, so unknown ones cannot fill the cache.
+    A revocation by this process forgets them at once (`forget_tokens`); one made elsewhere (another worker,
+    the CLI) is seen within CACHE_SECONDS.
+    """
+    key, now = hash_token(token), _clock()
+    cache: dict[str, tuple[float, Actor]] = db.token_actors
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    with db.read_session() as session:
+        actor = _actor_by_hash(session, key)
+    if actor is None:
+        cache.pop(key, None)
+    else:
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[key] = (now, actor)
+    return actor
+
+
+def forget_tokens(db) -> None:
+    """After a revocation: every token is read again on its next use."""
+    db.token_actors.clear()
+
+
 def actor_for_token(session: Session, token: str) -> Actor | None:
     """The actor a bearer token stands for, or None if it is unknown or revoked (one indexed lookup)."""
-    row = session.execute(_BY_HASH, {"hash": hash_token(token)}).one_or_none()
+    return _actor_by_hash(session, hash_token(token))
+
+
+def _actor_by_hash(session: Session, key: str) -> Actor | None:
+    row = session.execute(_BY_HASH, {"hash": key}).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     return Actor(role=row.role, name=row.name, token_id=row.id, device_id=row.device_id,

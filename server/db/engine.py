@@ -75,6 +75,8 @@ class Database:
         self.write_gate = threading.BoundedSemaphore(WRITE_CONCURRENCY) if self.dialect == "postgresql" else None
         # Office ids by slug, filled as offices are looked up: a slug never changes and an office is never deleted.
         self.office_ids: dict[str, int] = {}
+        # Bearer tokens' actors, read within the last seconds (server.auth.tokens.actor_of).
+        self.token_actors: dict = {}
         # PostgreSQL reads run in autocommit: for SELECTs that is what READ COMMITTED gives (a fresh snapshot per
         # statement), without BEGIN and ROLLBACK. The ROLLBACK mattered most: psycopg forgets its prepared
         # statements on every one, so no query was ever prepared and PostgreSQL parsed and planned each again

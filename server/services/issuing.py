@@ -84,11 +84,11 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
         if num.cycle and _code_in_use(session, row.office_id, day, code):
             raise NumberRangeExhausted(f"every number of '{service_slug}' is held by a ticket still in the queue")
         token = secrets.token_urlsafe(16)
-        ticket_id = conn.execute(insert(Ticket).values(
+        ticket_id = conn.execute(_INSERT_TICKET, dict(
             public_token=token, office_id=row.office_id, service_id=row.service_id,
             issued_service_id=row.service_id, service_day=day, seq=num.seq, number=num.number, cycle=num.cycle,
             code=code, state="waiting", lang=lang, request_id=request_id, priority_class=priority_class,
-            call_count=0, created_at=now, enqueued_at=now).returning(Ticket.id)).scalar_one()
+            call_count=0, created_at=now, enqueued_at=now)).scalar_one()
         view = new_ticket_view(row, ticket_id, code, token, lang, priority_class, now, ahead, estimate.as_dict(),
                                ctx.base_url)
         view["print"] = _print_job(conn, actor, row, view, now)
@@ -117,6 +117,9 @@ _waiting_here = (Ticket.state == "waiting") & (Ticket.service_id == bindparam("s
 # A new ticket is behind every waiting ticket of its service that has the same or a higher class
 # (they were all enqueued earlier); see views.count_ahead for the general rule.
 _AHEAD_OF_NEW = select(func.count()).select_from(Ticket).where(_waiting_here, Ticket.priority_class >= bindparam("cls"))
+
+# Statements built once: building one per request (values(), on_conflict...) cost more CPU than running it.
+_INSERT_TICKET = insert(Ticket).returning(Ticket.id)
 
 
 @dataclass(frozen=True)
@@ -178,14 +181,20 @@ class OfficeHours:
     timezone: str
 
 
-def _next_seq(conn, service_id: int, day) -> int:
-    """Take the next number of the day in one atomic upsert (a row lock serialises concurrent kiosks)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(DailySequence).values(service_id=service_id, service_day=day, last_seq=1)
-    stmt = stmt.on_conflict_do_update(
+def _upsert_seq(dialect):
+    stmt = dialect.insert(DailySequence).values(service_id=bindparam("service_id"), service_day=bindparam("day"),
+                                                last_seq=1)
+    return stmt.on_conflict_do_update(
         index_elements=["service_id", "service_day"], set_={"last_seq": DailySequence.last_seq + 1}
     ).returning(DailySequence.last_seq)
-    return conn.execute(stmt).scalar_one()
+
+
+_NEXT_SEQ = {"postgresql": _upsert_seq(postgresql), "sqlite": _upsert_seq(sqlite)}
+
+
+def _next_seq(conn, service_id: int, day) -> int:
+    """Take the next number of the day in one atomic upsert (a row lock serialises concurrent kiosks)."""
+    return conn.execute(_NEXT_SEQ[conn.dialect.name], {"service_id": service_id, "day": day}).scalar_one()
 
 
 def _code_in_use(session: Session, office_id: int, day, code: str) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.auth.roles import DEVICE_KINDS
-from server.auth.tokens import PREFIX, hash_token
+from server.auth.tokens import PREFIX, forget_tokens, hash_token
 from server.db.models import ApiToken, AuditEntry, Device, Office, PairingCode
 
 from .context import Context
@@ -142,7 +142,9 @@ def revoke(ctx: Context, actor: Actor, office_slug: str, device_name: str) -> tu
                                                        ApiToken.revoked_at.is_(None)).values(revoked_at=now))
         _expire_codes(session, device.id, now)
         uow.record(office, "device_revoked", now, actor, details={"device": device.name, "tokens": ended.rowcount})
-        return view(session, device), [device.id]
+        result = view(session, device), [device.id]
+    forget_tokens(ctx.db)  # after the commit, so no request reads the tokens as live again
+    return result
 
 
 def mark_seen(ctx: Context, device_id: int) -> None:

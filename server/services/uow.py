@@ -51,6 +51,7 @@ def _discard(_events: list[DomainEvent]) -> None:
 _NEXT_SEQ = update(Office).where(Office.id == bindparam("office_id")).values(seq=Office.seq + 1).returning(Office.seq)
 
 
+_INSERT_EVENT = insert(Event)
 _EVENT_COLUMNS = ("office_id", "kind", "at", "ticket_id", "service_id", "counter_id", "user_id", "token_id", "details")
 _bumped = _NEXT_SEQ.cte("bumped")
 _RECORD_PG = insert(Event).from_select(
@@ -112,6 +113,6 @@ class UnitOfWork:
             seq = conn.execute(_RECORD_PG, values).scalar_one()
         else:
             seq = conn.execute(_NEXT_SEQ, {"office_id": office.id}).scalar_one()
-            conn.execute(insert(Event), values | {"seq": seq})
+            conn.execute(_INSERT_EVENT, values | {"seq": seq})
         self.events.append(DomainEvent(office=office.slug, seq=seq, kind=kind, data=data or {}))
         return seq

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, redirect, request
 from sqlalchemy import select
 
-from server.auth.tokens import actor_for_token
+from server.auth.tokens import actor_of
 from server.db.models import Office
 from server.services.uow import Actor
 
@@ -22,8 +22,7 @@ def device_token() -> str | None:
 def device_actor(token: str | None) -> Actor | None:
     if not token:
         return None
-    with current_app.extensions["civicqueue"].db.read_session() as session:
-        return actor_for_token(session, token)
+    return actor_of(current_app.extensions["civicqueue"].db, token)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
 
+from server.auth import tokens as token_auth
 from server.db.models import ApiToken
 
 from .helpers import act, assert_error, call_next, find_ticket, issue, public_token, snapshot
@@ -323,11 +325,15 @@ def test_the_bearer_scheme_is_case_insensitive(api, tokens):
     assert resp.status_code == 200
 
 
-def test_a_revoked_token_is_401_invalid_token(api, tokens, sqlite_ctx):
+def test_a_revoked_token_is_401_invalid_token(api, tokens, sqlite_ctx, monkeypatch):
+    """Revoked outside this process (the CLI, another worker): refused once its cached actor is CACHE_SECONDS old."""
     assert api.get("/offices", "clerk").status_code == 200
     with sqlite_ctx.db.write_session() as session:
         session.execute(update(ApiToken).where(ApiToken.name == "t-clerk").values(revoked_at=datetime.now(UTC)))
         session.commit()
+    assert api.get("/offices", "clerk").status_code == 200  # still remembered as live, for at most CACHE_SECONDS
+    later = time.monotonic() + token_auth.CACHE_SECONDS + 0.1
+    monkeypatch.setattr(token_auth, "_clock", lambda: later)
     assert_error(api.get("/offices", "clerk"), 401, "invalid_token")
     assert_error(api.post("/offices/mitte/counters/schalter-1/call-next", "clerk"), 401, "invalid_token")
 

@@ -95,6 +95,9 @@ def test_pairing_is_audited_with_the_device_and_address(api, sqlite_ctx):
 def test_a_revoked_device_is_refused_on_its_next_call(api):
     code = add_device(api)["pairing"]["code"]
     token = redeem(api, code).get_json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    issued = api.post("/offices/mitte/tickets", json={"service": "ausweis"}, headers=bearer)
+    assert issued.status_code == 201, body_text(issued)  # its actor is now cached: the revocation must forget it
     resp = api.post("/offices/mitte/devices/Eingang 2/revoke", "admin")
     assert resp.status_code == 200, body_text(resp)
     assert resp.get_json()["paired"] is False
