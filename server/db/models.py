@@ -88,7 +88,12 @@ class Service(Base):
     office: Mapped[Office] = relationship(back_populates="services")
 
     def name_in(self, lang: str, fallback: str = "de") -> str:
-        return self.names.get(lang) or self.names.get(fallback) or next(iter(self.names.values()), self.slug)
+        return name_in(self.names, self.slug, lang, fallback)
+
+
+def name_in(names: dict[str, str], slug: str, lang: str, fallback: str = "de") -> str:
+    """A service's name in a language, else in the fallback, else any, else its slug."""
+    return names.get(lang) or names.get(fallback) or next(iter(names.values()), slug)
 
 
 class Counter(Base):

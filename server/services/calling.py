@@ -13,7 +13,7 @@ from server.queue.states import COUNTER_STATE_EVENTS
 
 from .context import Context
 from .errors import Conflict
-from .lookup import counter_by_slug, office_by_slug, ticket_by_id
+from .lookup import CounterRef, OfficeRef, calling_counter, counter_by_slug, office_by_slug, ticket_by_id
 from .uow import Actor, UnitOfWork
 from .views import counter_view, front_candidates, ticket_view, waiting_candidates
 
@@ -22,10 +22,10 @@ def call_next(ctx: Context, actor: Actor, office_slug: str, counter_slug: str) -
     """Call the ticket the policy picks for this counter; None when nothing waits. Opens the counter."""
     with ctx.uow() as uow:
         session, now = uow.session, ctx.clock()
-        office = office_by_slug(session, office_slug, actor)
-        counter = counter_by_slug(session, office, counter_slug, with_services=True)
+        office, counter = calling_counter(session, office_slug, counter_slug, actor)
         ticket = _pick_and_claim(session, office, counter, now)
-        _ensure_open(uow, office, counter, actor, now)
+        if counter.state != "open":  # a clerk who calls is working: a closed or paused counter opens
+            _set_state(uow, office, session.get(Counter, counter.id), "open", actor, now)
         if ticket is None:
             return None
         view = _called_view(session, ctx, office, counter, ticket)
@@ -38,7 +38,7 @@ def call_next(ctx: Context, actor: Actor, office_slug: str, counter_slug: str) -
 HEADS = 16  # candidates per queue head on PostgreSQL; more than the counters that usually race for one service
 
 
-def _pick_and_claim(session, office: Office, counter: Counter, now):
+def _pick_and_claim(session, office: OfficeRef, counter: CounterRef, now):
     """Rank the heads of the counter's queues by the policy and claim the first one still free.
 
     Only if every head is taken by concurrent callers, rank the whole queue (same policy, more rows).
@@ -87,7 +87,7 @@ def _claim(session, ticket_id: int, counter_id: int, now):
     return session.connection().execute(stmt, params).one_or_none()
 
 
-def _called_view(session, ctx: Context, office: Office, counter: Counter, row) -> dict:
+def _called_view(session, ctx: Context, office: OfficeRef, counter: CounterRef, row) -> dict:
     """The view of a ticket just called, from the claim's RETURNING row and objects already loaded."""
     services = {link.service_id: link.service for link in counter.links}
     service = services.get(row.service_id) or session.get(Service, row.service_id)  # transferred to this counter
