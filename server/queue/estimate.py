@@ -7,20 +7,26 @@ The model (all pure; server/services/estimates.py feeds it from the database):
 - `forecast`: the counters (server/queue/play.py) take tickets by the calling policy, each free once the ticket
   it has now is done (what is left of it, given how long it has run), off when its usual hours (learned from
   the days before, server/queue/rota.py) say it breaks or closes, until one calls the ticket in question. The
-  queues are the real ones, plus arrivals at the recent rate. That moment is the middle of the range.
-- The range: the variance of the service times on the way (the current tickets' remaining time included, and
-  whether arrivals come in time), plus `WALK` per minute of waiting for what the play cannot foresee (breaks off
-  the usual hours, priority tickets), `WALK_UNKNOWN` while no usual hours are known. It spans `Z` standard
-  deviations either side in whole minutes; a short wait's range starts at 0.
+  queues are the real ones, plus arrivals at the recent rate. The play runs in `SCENARIOS` scenarios of the
+  current tickets' remaining times (`Load.starts`: each busy counter at the mean of a slice of its log-normal
+  remaining time), since which counter is free first is not known: the soonest of several uncertain times comes
+  earlier than the soonest of their means. The mean over the scenarios is the middle of the range.
+- The range: the variance of the service times on the way (the current tickets' remaining time included: its
+  spread within a slice, plus the spread of the scenarios' waits; and whether arrivals come in time), plus
+  `WALK` per minute of waiting for what the play cannot foresee (breaks off the usual hours, priority tickets),
+  `WALK_UNKNOWN` while no usual hours are known. It spans `Z` standard deviations either side in whole
+  minutes; a short wait's range starts at 0.
 - No counter open for the service: no number is invented; the estimate says so (`reason`).
 `estimate_wait` is the old static formula, kept as the baseline the learned model is measured against.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 from .play import play
 
@@ -31,6 +37,8 @@ WALK = 1.0  # variance (minutes^2) per minute of waiting that the play cannot fo
 WALK_UNKNOWN = 3.0  # the same without them (no history yet): every break comes unforeseen
 MIN_HALF_WIDTH = 0.5  # minutes
 SHORT_TOP = 0.5  # a range clipped at 0 reaches this share of its half-width above the middle (see `_range`)
+SCENARIOS = 4  # sets of the current tickets' remaining times the counters are played with (see `Load.starts`)
+_BOUNDS = (-math.inf, *(NormalDist().inv_cdf(j / SCENARIOS) for j in range(1, SCENARIOS)), math.inf)
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,21 @@ def _upper(x: float) -> float:
     return 0.5 * math.erfc(x / math.sqrt(2))
 
 
+def _slices(mean: float, var: float) -> tuple[tuple[float, float], ...]:
+    """Mean and variance of each of SCENARIOS equally likely slices (lowest first) of a log-normal time with this
+    mean and variance: E[X^m | X in slice] = mean^m exp(m(m-1)s^2/2) P(Z - ms in slice) * SCENARIOS."""
+    if mean <= 0 or var <= 0:
+        return ((max(mean, 0.0), max(var, 0.0)),) * SCENARIOS
+    s2 = math.log1p(var / mean**2)
+    s = math.sqrt(s2)
+    out = []
+    for a, b in zip(_BOUNDS[:-1], _BOUNDS[1:], strict=True):
+        first = mean * (_upper(a - s) - _upper(b - s)) * SCENARIOS
+        second = mean * mean * math.exp(s2) * (_upper(a - 2 * s) - _upper(b - 2 * s)) * SCENARIOS
+        out.append((first, max(second - first * first, 0.0)))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Desk:
     """A counter: its services by level (0 first), the minutes until it is free, and when it will not call.
@@ -125,6 +148,23 @@ class Load:
 
     def time_of(self, service_id: int) -> ServiceTime:
         return self.times.get(service_id) or ServiceTime(5.0, 2.5)
+
+    @functools.cached_property
+    def starts(self) -> tuple[tuple[tuple[float, float], ...], ...]:
+        """Per scenario the play runs, each counter's free time (mean, variance); one scenario when no current
+        ticket's remaining time is uncertain.
+
+        Which busy counter is free first decides who calls what, so the play is a jumpy function of the current
+        tickets' remaining times, and playing it once with each one's mean gets short waits too long (the soonest
+        of the means is later than the mean of the soonest) and tips on small differences. Each scenario sets
+        every busy counter to one of SCENARIOS equally likely slices of its remaining time (log-normal): the
+        slice's mean, and the variance left within it. Counter i takes slice (scenario + i) mod SCENARIOS, so
+        each takes every slice once and they are ordered differently in every scenario. Once per Load.
+        """
+        slices = [_slices(d.free_in, d.free_var) for d in self.desks]
+        if all(len(set(s)) == 1 for s in slices):
+            return (tuple(s[0] for s in slices),)
+        return tuple(tuple(s[(k + i) % SCENARIOS] for i, s in enumerate(slices)) for k in range(SCENARIOS))
 
 
 def learn(samples: Iterable[tuple[float, float]], configured: float) -> ServiceTime:

@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .estimate import Desk, Load
 
-MAX_STEPS = 60  # calls played forward at most (about 0.15 ms); the rest is extrapolated at the pace played
+MAX_STEPS = 60  # calls played forward at most per scenario (about 0.15 ms); the rest is extrapolated at the pace played
 
 
 def play(load: Load, target: int, ahead: int, age: float) -> tuple[float, float]:
     """Minutes until the ticket is called (`ahead` tickets before it in its queue, drawn `age` minutes ago), and
-    the variance of that time."""
-    return _Play(load, target, ahead, age).run()
+    the variance of that time: over the scenarios of the current tickets' remaining times (`Load.starts`), the
+    mean of their waits, and the mean of their variances plus the spread of their waits (total variance)."""
+    played = _Play(load, target, ahead, age)
+    runs = [played.run(start) for start in load.starts]
+    mean = sum(m for m, _ in runs) / len(runs)
+    return mean, sum(v + (m - mean) ** 2 for m, v in runs) / len(runs)
 
 
 class _Play:
@@ -37,24 +41,28 @@ class _Play:
                 self.initial[service] = _queue(load, service, n, 0.0)
         before = _queue(load, target, ahead, age)
         self.initial[target] = [*before, -age]  # the target ticket is the last of its queue
-        self.taken = dict.fromkeys(self.initial, 0)
+        self.taken: dict[int, int] = {}
+        services = {s for d in load.desks for s in d.levels} | set(self.initial)
+        self.rate = {s: load.arrivals.get(s, 0.0) if s != target else 0.0 for s in services}
+        self.queued = {s: self.initial.get(s, ()) for s in services}
+        # per counter: (service, level, target wait) of each of its services, looked up once for every call
+        self.menus = [tuple((s, lv, load.target_waits.get(s)) for s, lv in d.levels.items()) for d in load.desks]
 
     def head(self, service: int, at: float) -> float | None:
         """The creation time of the next ticket of a service, if it exists by `at`."""
-        k, initial = self.taken.get(service, 0), self.initial.get(service, [])
+        k, initial = self.taken[service], self.queued[service]
         if k < len(initial):
             return initial[k]
-        rate = self.load.arrivals.get(service, 0.0) if service != self.target else 0.0
+        rate = self.rate[service]
         created = (k - len(initial) + 1) / rate if rate else None
         return created if created is not None and created <= at else None
 
-    def pick(self, desk: Desk, at: float) -> int | None:
+    def pick(self, i: int, at: float) -> int | None:
         best = None
-        for service, level in desk.levels.items():
+        for service, level, wait in self.menus[i]:
             created = self.head(service, at)
             if created is None:
                 continue
-            wait = self.load.target_waits.get(service)
             key = (0, 0, created) if wait is not None and at - created > wait else (1, level, created)
             if best is None or key < best[0]:
                 best = (key, service)
@@ -64,17 +72,19 @@ class _Play:
         """When a ticket this counter could take next arrives (never: infinity)."""
         soonest = math.inf
         for service in desk.levels:
-            rate = self.load.arrivals.get(service, 0.0) if service != self.target else 0.0
+            rate = self.rate[service]
             if rate:
-                k = self.taken.get(service, 0) - len(self.initial.get(service, []))
+                k = self.taken[service] - len(self.queued[service])
                 soonest = min(soonest, max((max(k, 0) + 1) / rate, at + 1e-6))
         return soonest
 
-    def run(self) -> tuple[float, float]:
+    def run(self, start: tuple[tuple[float, float], ...]) -> tuple[float, float]:
+        """Play with the counters free at `start` (mean and variance, one per counter)."""
         load, target, last = self.load, self.target, len(self.initial[self.target]) - 1
+        self.taken = dict.fromkeys(self.queued, 0)
         transfers = [d.transfers for d in load.desks]
-        var_of = [d.free_var for d in load.desks]
-        heap = [(d.free_in, i) for i, d in enumerate(load.desks)]
+        var_of = [v for _, v in start]
+        heap = [(at, i) for i, (at, _) in enumerate(start)]
         heapq.heapify(heap)
         for _ in range(MAX_STEPS):
             if not heap:
@@ -90,7 +100,7 @@ class _Play:
                 transfers[i] -= 1
                 service = target
             else:
-                service = self.pick(desk, at)
+                service = self.pick(i, at)
                 if service is None:
                     later = self.next_arrival(desk, at)
                     if later < math.inf:
@@ -100,7 +110,7 @@ class _Play:
                     return at, _variance(var_of, i, len(heap) + 1)
                 if self.head(service, at) > 0:  # an arrival: whether it comes in time is itself uncertain
                     var_of[i] += load.time_of(service).mean ** 2
-                self.taken[service] = self.taken.get(service, 0) + 1
+                self.taken[service] += 1
             time = load.time_of(service)
             var_of[i] += time.sd**2
             heapq.heappush(heap, (at + time.mean, i))

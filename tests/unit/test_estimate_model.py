@@ -4,8 +4,10 @@ import math
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from server.queue.cutoff import closing_time, cutoff_at
-from server.queue.estimate import Desk, Load, ServiceTime, forecast, learn
+from server.queue.estimate import SCENARIOS, Desk, Load, ServiceTime, _slices, forecast, learn
 
 A, B = 1, 2
 TIMES = {A: ServiceTime(10.0, 3.0), B: ServiceTime(4.0, 1.0)}
@@ -152,6 +154,43 @@ def test_a_short_wait_starts_at_zero_and_keeps_its_middle_near_the_wait():
     est = forecast(load(Desk({A: 0}, free_in=2.0, free_var=4.0)), A, 0)
     assert est.low == 0 and est.high >= 3
     assert abs((est.low + est.high) / 2 - 2.0) <= 1.0
+
+
+def test_the_first_of_two_busy_counters_is_free_sooner_than_either_one_on_average():
+    # Two counters, each about 4 minutes from done, give or take 2: the first of them is free well before 4
+    # (E[min] < min E), the second after 4. Played with the means alone, both were free at exactly 4.
+    two = load(Desk({A: 0}, free_in=4.0, free_var=4.0), Desk({A: 0}, free_in=4.0, free_var=4.0))
+    first, second = forecast(two, A, 0), forecast(two, A, 1)
+    assert 2.5 < first.minutes < 3.6
+    assert 4.4 < second.minutes < 6.0
+    assert (first.minutes + second.minutes) / 2 == pytest.approx(4.0)  # the slices keep the mean
+    certain = load(Desk({A: 0}, free_in=4.0), Desk({A: 0}, free_in=4.0))
+    assert forecast(certain, A, 0).minutes == forecast(certain, A, 1).minutes == 4.0  # nothing to be unsure of
+
+
+def test_one_busy_counter_is_expected_free_after_its_mean_remaining_time():
+    est = forecast(load(Desk({A: 0}, free_in=6.0, free_var=9.0)), A, 0)
+    assert est.minutes == pytest.approx(6.0)
+    assert est.low <= 6 <= est.high
+
+
+def test_the_slices_of_a_remaining_time_keep_its_mean_and_variance():
+    slices = _slices(3.0, 4.0)
+    means = [m for m, _ in slices]
+    assert len(slices) == SCENARIOS and means == sorted(means) and means[0] < 3.0 < means[-1]
+    assert sum(means) / SCENARIOS == pytest.approx(3.0)
+    assert sum(v + (m - 3.0) ** 2 for m, v in slices) / SCENARIOS == pytest.approx(4.0)  # total variance
+    assert _slices(3.0, 0.0) == ((3.0, 0.0),) * SCENARIOS and _slices(0.0, 0.0) == ((0.0, 0.0),) * SCENARIOS
+
+
+def test_each_busy_counter_takes_every_slice_once_in_another_order():
+    busy = load(Desk({A: 0}, free_in=5.0, free_var=4.0), Desk({A: 0}), Desk({B: 0}, free_in=2.0, free_var=1.0))
+    starts = busy.starts
+    assert len(starts) == SCENARIOS
+    assert sorted(s[0] for s in starts) == list(_slices(5.0, 4.0)) and {s[1] for s in starts} == {(0.0, 0.0)}
+    assert sorted(s[2] for s in starts) == list(_slices(2.0, 1.0))
+    assert len({(s[0], s[2]) for s in starts}) == SCENARIOS
+    assert load(Desk({A: 0}, free_in=5.0), Desk({A: 0})).starts == (((5.0, 0.0), (0.0, 0.0)),)
 
 
 def test_a_very_long_queue_is_extrapolated_not_played_to_the_end():
