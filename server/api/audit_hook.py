@@ -74,7 +74,7 @@ def _audit_staff_write(response: Response) -> Response:
         args = dict(request.view_args or {})
         action, result = action_of(request.endpoint or "", args)
         details = {"status": response.status_code, **request_fields(), **outcome(response, result)}
-        audit.record(context(), actor, action, office_id=_office_id(args), target=target_of(args),
+        audit.record(context(), actor, action, office_id=_office_id(args, response), target=target_of(args),
                      details=details, ip=request.remote_addr)
     except Exception:  # the write itself is done (or refused); losing its audit entry must not turn it into a 500
         log.exception("could not write the audit entry for %s %s", request.method, request.path)
@@ -141,11 +141,15 @@ def outcome(response: Response, result: str | None) -> dict:
     return {"print_job": body.get("id"), "ticket": body.get("ticket")}
 
 
-def _office_id(args: dict) -> int | None:
-    """The office the path names, directly or through its ticket or print job (one indexed read)."""
+def _office_id(args: dict, response: Response) -> int | None:
+    """The office the path names, directly or through its ticket or print job: a successful answer names it
+    (a ticket's view has its office), else one indexed read."""
     ticket_id, job_id = _row_id(args, "ticket_id"), _row_id(args, "job_id")
-    if "office" in args:
-        db, slug = context().db, str(args["office"])
+    slug = args.get("office")
+    if slug is None and (ticket_id is not None or job_id is not None):
+        slug = _office_answered(response)
+    if slug is not None:
+        db, slug = context().db, str(slug)
         if slug not in db.office_ids:
             with db.read_session() as session:
                 found = session.scalar(select(Office.id).where(Office.slug == slug))
@@ -161,6 +165,14 @@ def _office_id(args: dict) -> int | None:
         return None
     with context().db.read_session() as session:
         return session.scalar(query)
+
+
+def _office_answered(response: Response) -> str | None:
+    if not 200 <= response.status_code < 300 or not response.is_json:
+        return None
+    body = response.get_json(silent=True)
+    office = body.get("office") if isinstance(body, dict) else None
+    return office if isinstance(office, str) else None
 
 
 def _row_id(args: dict, key: str) -> int | None:

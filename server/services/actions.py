@@ -64,7 +64,7 @@ def _apply_simple(ticket: Ticket, action: Action, now: datetime) -> None:
 
 
 def _requeue(session, ticket: Ticket, position: str, now: datetime) -> None:
-    ticket.counter_id = None
+    ticket.counter = None  # the relationship, not the column: it is loaded, and the view reads it
     ticket.enqueued_at = _queue_time(session, ticket, position, now)
 
 
@@ -81,7 +81,7 @@ def _transfer(session, ticket: Ticket, service: str | None, counter: str | None,
         target = counter_by_slug(session, ticket.office, counter)
         ticket.target_counter = target
         moved = {"to_counter": target.slug}
-    ticket.counter_id = None
+    ticket.counter = None
     session.flush()
     ticket.enqueued_at = _queue_time(session, ticket, position, now)
     return moved | {"position": position}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from server.db.models import Counter, CounterService, Office, Service, Ticket, name_in
 
@@ -123,9 +123,12 @@ def calling_counter(session: Session, office_slug: str, counter_slug: str, actor
 
 
 def ticket_by_id(session: Session, ticket_id: int, actor: Actor | None = None, *, lock: bool = False) -> Ticket:
-    query = select(Ticket).where(Ticket.id == ticket_id)
+    """The ticket with its office, service and counter, which every view of it reads, in the same query (one
+    lazy load each cost more than the ticket's own). `lock`: FOR UPDATE of the ticket's row alone."""
+    query = select(Ticket).where(Ticket.id == ticket_id).options(
+        joinedload(Ticket.office), joinedload(Ticket.service), joinedload(Ticket.counter))
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Ticket)
     ticket = session.scalars(query).one_or_none()
     if ticket is None:
         raise NotFound("ticket", ticket_id)
