@@ -106,8 +106,8 @@ _CALLING = (
 )
 
 
-def calling_counter(session: Session, office_slug: str, counter_slug: str, actor: Actor) -> tuple[OfficeRef,
-                                                                                                   CounterRef]:
+def calling_counter(session: Session, office_slug: str, counter_slug: str,
+                    actor: Actor) -> tuple[OfficeRef, CounterRef]:
     """An office and its counter with the counter's services, in one query of plain rows (call-next's hot path:
     loading them as ORM objects with their links took more CPU than picking and claiming the ticket)."""
     rows = session.connection().execute(_CALLING, {"office": office_slug, "counter": counter_slug}).all()
