@@ -73,8 +73,9 @@ def _audit_staff_write(response: Response) -> Response:
     try:
         args = dict(request.view_args or {})
         action, result = action_of(request.endpoint or "", args)
-        details = {"status": response.status_code, **request_fields(), **outcome(response, result)}
-        audit.record(context(), actor, action, office_id=_office_id(args, response), target=target_of(args),
+        answer = _answer(response)
+        details = {"status": response.status_code, **request_fields(), **outcome(answer, result)}
+        audit.record(context(), actor, action, office_id=_office_id(args, answer), target=target_of(args),
                      details=details, ip=request.remote_addr)
     except Exception:  # the write itself is done (or refused); losing its audit entry must not turn it into a 500
         log.exception("could not write the audit entry for %s %s", request.method, request.path)
@@ -129,25 +130,31 @@ def _short(value):
     return None
 
 
-def outcome(response: Response, result: str | None) -> dict:
-    """What a successful write touched, when the path does not say: the ticket called or issued, the print job."""
-    if result is None or not 200 <= response.status_code < 300 or not response.is_json:
-        return {}
+def _answer(response: Response) -> dict | None:
+    """The JSON object a successful write answered with, read once for what it touched and its office."""
+    if not 200 <= response.status_code < 300 or not response.is_json:
+        return None
     body = response.get_json(silent=True)
-    if not isinstance(body, dict):
+    return body if isinstance(body, dict) else None
+
+
+def outcome(body: dict | None, result: str | None) -> dict:
+    """What a successful write touched, when the path does not say: the ticket called or issued, the print job."""
+    if result is None or body is None:
         return {}
     if result == "ticket":
         return {"ticket": {"id": body.get("id"), "code": body.get("code")}}
     return {"print_job": body.get("id"), "ticket": body.get("ticket")}
 
 
-def _office_id(args: dict, response: Response) -> int | None:
+def _office_id(args: dict, answer: dict | None) -> int | None:
     """The office the path names, directly or through its ticket or print job: a successful answer names it
     (a ticket's view has its office), else one indexed read."""
     ticket_id, job_id = _row_id(args, "ticket_id"), _row_id(args, "job_id")
     slug = args.get("office")
     if slug is None and (ticket_id is not None or job_id is not None):
-        slug = _office_answered(response)
+        office = (answer or {}).get("office")
+        slug = office if isinstance(office, str) else None
     if slug is not None:
         db, slug = context().db, str(slug)
         if slug not in db.office_ids:
@@ -165,14 +172,6 @@ def _office_id(args: dict, response: Response) -> int | None:
         return None
     with context().db.read_session() as session:
         return session.scalar(query)
-
-
-def _office_answered(response: Response) -> str | None:
-    if not 200 <= response.status_code < 300 or not response.is_json:
-        return None
-    body = response.get_json(silent=True)
-    office = body.get("office") if isinstance(body, dict) else None
-    return office if isinstance(office, str) else None
 
 
 def _row_id(args: dict, key: str) -> int | None:

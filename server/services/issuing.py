@@ -18,7 +18,7 @@ from server.queue.numbering import NumberRange, format_code, number_for, service
 from . import estimates, print_reads, printing
 from .context import Context
 from .errors import Conflict, Invalid
-from .lookup import office_and_service, office_by_slug, require_office, service_by_slug
+from .lookup import OfficeRef, office_and_service, office_by_slug, require_office, service_by_slug
 from .uow import Actor
 from .views import closed_reason, iso, stops_at_cutoff, ticket_view
 
@@ -92,8 +92,9 @@ def _issue(ctx, actor, office_slug, service_slug, lang, request_id, priority_cla
         view = new_ticket_view(row, ticket_id, code, token, lang, priority_class, now, ahead, estimate.as_dict(),
                                ctx.base_url)
         view["print"] = _print_job(conn, actor, row, view, now)
-        uow.record(OfficeRef(row.office_id, row.office_slug), "issued", now, actor, ticket_id=ticket_id,
-                   service_id=row.service_id, details={"code": code, "lang": lang}, data={"ticket": view})
+        office = OfficeRef(row.office_id, row.office_slug, row.language, row.policy)
+        uow.record(office, "issued", now, actor, ticket_id=ticket_id, service_id=row.service_id,
+                   details={"code": code, "lang": lang}, data={"ticket": view})
         return view
 
 
@@ -120,12 +121,6 @@ _AHEAD_OF_NEW = select(func.count()).select_from(Ticket).where(_waiting_here, Ti
 
 # Statements built once: building one per request (values(), on_conflict...) cost more CPU than running it.
 _INSERT_TICKET = insert(Ticket).returning(Ticket.id)
-
-
-@dataclass(frozen=True)
-class OfficeRef:
-    id: int
-    slug: str
 
 
 def new_ticket_view(row, ticket_id: int, code: str, token: str, lang: str | None, priority_class: int, now,
