@@ -108,6 +108,8 @@ class Counter(Base):
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16), default="closed")
+    # When the state last changed (the time of its counter_opened/paused/closed event); None before the first.
+    state_since: Mapped[datetime | None] = mapped_column(default=None)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
     office: Mapped[Office] = relationship(back_populates="counters")

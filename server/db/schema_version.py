@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-SCHEMA_HEAD = "0008"  # the `revision` of the newest file in server/db/migrations/versions/
+SCHEMA_HEAD = "0009"  # the `revision` of the newest file in server/db/migrations/versions/
 VERSION_TABLE = "alembic_version"  # where Alembic records the revision a database is at
 
 

@@ -131,7 +131,7 @@ def _ensure_open(uow: UnitOfWork, office: Office, counter: Counter, actor: Actor
 
 
 def _set_state(uow: UnitOfWork, office: Office, counter: Counter, state: str, actor: Actor, now) -> None:
-    previous, counter.state = counter.state, state
+    previous, counter.state, counter.state_since = counter.state, state, now
     uow.session.flush()
     uow.record(office, COUNTER_STATE_EVENTS[state], now, actor, counter_id=counter.id,
                details={"from": previous}, data={"counter": counter_view(counter)})

@@ -2,7 +2,7 @@
 
 Read in the realtime layer's snapshot session after each batch of changes, so every query here is bounded by an
 index: waiting tickets (ix_tickets_queue), tickets at counters, a few tickets' own events (ix_events_ticket), and
-today's counter events (ix_events_office_kind_at).
+today's counter events (ix_events_office_kind_at). When a counter's state last changed is kept on the counter.
 """
 
 from __future__ import annotations
@@ -52,24 +52,13 @@ def services_now(session: Session, office: Office, now: datetime) -> list[dict]:
 
 def counters_now(session: Session, office: Office, now: datetime) -> list[dict]:
     """Each counter: its state and since when, the person working there, and its current ticket."""
-    since = _state_since(session, office)
     people = _people(session, office, now)
     tickets = _current_tickets(session, office)
     slugs = {s.id: s.slug for s in office.services}
-    return [{"slug": c.slug, "name": c.name, "state": c.state, "since": iso(since.get(c.id)),
+    return [{"slug": c.slug, "name": c.name, "state": c.state, "since": iso(c.state_since),
              "services": [link.service.slug for link in c.links],
              "clerk": None if c.state == "closed" else people.get(c.id),
              "ticket": _ticket_brief(tickets.get(c.id), slugs)} for c in office.counters]
-
-
-def _state_since(session: Session, office: Office) -> dict[int, datetime]:
-    """When each counter last changed between open, paused and closed (a few events per counter and day)."""
-    latest = (select(func.max(Event.seq).label("seq"))
-              .where(Event.office_id == office.id, Event.kind.in_(COUNTER_STATE_KINDS))
-              .group_by(Event.counter_id))
-    rows = session.execute(select(Event.counter_id, Event.at).where(Event.office_id == office.id,
-                                                                    Event.seq.in_(latest)))
-    return {r.counter_id: r.at for r in rows}
 
 
 def _people(session: Session, office: Office, now: datetime) -> dict[int, str]:

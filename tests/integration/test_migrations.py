@@ -7,12 +7,14 @@ import sys
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, update
 
 from server.db import Database
 from server.db.migrate import alembic_config, current_revision, head_revision, upgrade
-from server.db.models import Base
+from server.db.models import Base, Counter
 from server.db.schema_version import SCHEMA_HEAD, schema_problem, stored_revision
+from server.services.calling import set_counter_state
+from server.services.uow import SYSTEM
 from tests.support import databases
 
 # Alembic cannot compare expression indexes (a DESC column) on every database; checked by name instead.
@@ -74,3 +76,29 @@ def test_serving_process_does_not_load_alembic(sqlite_db, tmp_path):
                           timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_upgrade_to_0009_fills_each_counters_state_since_from_its_latest_state_event(ctx, clock):
+    set_counter_state(ctx, SYSTEM, "mitte", "schalter-1", "open")
+    opened = clock()
+    clock.advance(minutes=90)
+    set_counter_state(ctx, SYSTEM, "mitte", "schalter-2", "open")
+    clock.advance(minutes=20)
+    set_counter_state(ctx, SYSTEM, "mitte", "schalter-2", "paused")
+    paused = clock()
+    engine = ctx.db.engine
+    command.downgrade(alembic_config(engine), "0008")
+    upgrade(engine)
+    with ctx.db.read_session() as session:
+        since = dict(session.execute(select(Counter.slug, Counter.state_since).join(Counter.office)
+                                     .where(Counter.office.has(slug="mitte"))).all())
+    assert since["schalter-1"] == opened
+    assert since["schalter-2"] == paused
+    assert since["schalter-3"] is None  # never opened: no event to take it from
+    with ctx.db.write_session() as session:  # and the column is written with each change from now on
+        session.execute(update(Counter).values(state_since=None))
+    clock.advance(minutes=5)
+    set_counter_state(ctx, SYSTEM, "mitte", "schalter-2", "closed")
+    with ctx.db.read_session() as session:
+        assert session.scalar(select(Counter.state_since).where(Counter.slug == "schalter-2",
+                                                                Counter.office.has(slug="mitte"))) == clock()
