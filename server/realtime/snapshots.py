@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import bindparam, case, func, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, Event, Office, Ticket
@@ -53,6 +53,23 @@ def waiting_counts(session: Session, office: Office, now) -> list[dict]:
     return out
 
 
+def _recent_calls_statement():
+    """Built once (bound per call): building it took a display refresh more CPU than running it."""
+    latest = union_all(*(select(newest.c) for newest in (
+        select(Event.seq, Event.kind, Event.at, Event.ticket_id, Event.counter_id)
+        .where(Event.office_id == bindparam("office_id"), Event.kind == kind, Event.at >= bindparam("start"))
+        .order_by(Event.at.desc(), Event.seq.desc()).limit(RECENT_CALLS).subquery()
+        for kind in ("called", "recalled")))).subquery()
+    return (select(latest.c.seq, latest.c.kind, latest.c.at, Ticket.code, Ticket.lang, Counter.slug, Counter.name,
+                   Ticket.service_id)
+            .join(Ticket, Ticket.id == latest.c.ticket_id).join(Counter, Counter.id == latest.c.counter_id)
+            .where(Ticket.service_day == bindparam("today"))
+            .order_by(latest.c.seq.desc()).limit(RECENT_CALLS))
+
+
+_RECENT_CALLS = _recent_calls_statement()
+
+
 def recent_calls(session: Session, office: Office, now) -> list[dict]:
     """Today's latest calls from the event log, newest first.
 
@@ -63,18 +80,7 @@ def recent_calls(session: Session, office: Office, now) -> list[dict]:
     tz = ZoneInfo(office.timezone)
     today = service_day(now, tz)
     start, _ = day_bounds(today, today, tz)
-    latest = union_all(*(select(newest.c) for newest in (
-        select(Event.seq, Event.kind, Event.at, Event.ticket_id, Event.counter_id)
-        .where(Event.office_id == office.id, Event.kind == kind, Event.at >= start)
-        .order_by(Event.at.desc(), Event.seq.desc()).limit(RECENT_CALLS).subquery()
-        for kind in ("called", "recalled")))).subquery()
-    rows = session.execute(
-        select(latest.c.seq, latest.c.kind, latest.c.at, Ticket.code, Ticket.lang, Counter.slug, Counter.name,
-               Ticket.service_id)
-        .join(Ticket, Ticket.id == latest.c.ticket_id).join(Counter, Counter.id == latest.c.counter_id)
-        .where(Ticket.service_day == today)
-        .order_by(latest.c.seq.desc()).limit(RECENT_CALLS)
-    ).all()
+    rows = session.execute(_RECENT_CALLS, {"office_id": office.id, "start": start, "today": today}).all()
     slugs = {s.id: s.slug for s in office.services}
     return [{"seq": r.seq, "code": r.code, "counter": r.slug, "counter_name": r.name,
              "service": slugs.get(r.service_id), "recall": r.kind == "recalled", "lang": r.lang, "at": iso(r.at)}

@@ -63,15 +63,17 @@ def test_calls_are_read_from_the_index_newest_first(sqlite_db):
     captured = []
 
     class Capture:
-        def execute(self, statement):
-            captured.append(statement)
+        def execute(self, statement, params=None):
+            captured.append((statement, params or {}))
             return _NoRows()
 
     snapshots.recent_calls(Capture(), office, datetime(2026, 11, 27, 9, tzinfo=UTC))
-    compiled = captured[0].compile(dialect=sqlite_db.engine.dialect)
+    statement, params = captured[0]
+    compiled = statement.compile(dialect=sqlite_db.engine.dialect)
+    values = compiled.construct_params(params)
     with sqlite_db.engine.connect() as conn:
         rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
-                                    tuple(compiled.params[name] for name in compiled.positiontup)).all()
+                                    tuple(values[name] for name in compiled.positiontup)).all()
     plan = "\n".join(row[-1] for row in rows)
     assert plan.count("USING INDEX ix_events_office_kind_at (office_id=? AND kind=? AND at>?)") == 2, plan
     assert "SCAN events" not in plan, plan
