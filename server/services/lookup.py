@@ -122,14 +122,16 @@ def calling_counter(session: Session, office_slug: str, counter_slug: str,
     return office, CounterRef(first.counter_id, first.counter_slug, first.counter_name, first.state, links)
 
 
+# Built once and bound per call, like the other hot statements.
+_TICKET = select(Ticket).where(Ticket.id == bindparam("ticket_id")).options(
+    joinedload(Ticket.office), joinedload(Ticket.service), joinedload(Ticket.counter))
+_TICKET_LOCKED = _TICKET.with_for_update(of=Ticket)
+
+
 def ticket_by_id(session: Session, ticket_id: int, actor: Actor | None = None, *, lock: bool = False) -> Ticket:
     """The ticket with its office, service and counter, which every view of it reads, in the same query (one
     lazy load each cost more than the ticket's own). `lock`: FOR UPDATE of the ticket's row alone."""
-    query = select(Ticket).where(Ticket.id == ticket_id).options(
-        joinedload(Ticket.office), joinedload(Ticket.service), joinedload(Ticket.counter))
-    if lock:
-        query = query.with_for_update(of=Ticket)
-    ticket = session.scalars(query).one_or_none()
+    ticket = session.scalars(_TICKET_LOCKED if lock else _TICKET, {"ticket_id": ticket_id}).one_or_none()
     if ticket is None:
         raise NotFound("ticket", ticket_id)
     if actor is not None:
