@@ -24,8 +24,15 @@ from server.stats.daily import day_bounds
 RECENT_CALLS = 12
 
 
+# Statements of every refresh, built once and bound per call: building one cost more than running it.
+_OFFICE = select(Office).where(Office.slug == bindparam("slug"))
+_WAITING = (select(Ticket.service_id, func.count(), func.sum(case((Ticket.target_counter_id.is_(None), 1), else_=0)))
+            .where(Ticket.office_id == bindparam("office_id"), Ticket.state == "waiting")
+            .group_by(Ticket.service_id))
+
+
 def _office(session: Session, slug: str) -> Office | None:
-    return session.scalars(select(Office).where(Office.slug == slug)).one_or_none()
+    return session.scalars(_OFFICE, {"slug": slug}).one_or_none()
 
 
 def office_brief(office: Office) -> dict:
@@ -38,10 +45,8 @@ def waiting_counts(session: Session, office: Office, now) -> list[dict]:
     `waiting` counts every waiting ticket of the service, those transferred to a counter too; a new ticket
     queues behind the others only (transferred ones are called by their counter first).
     """
-    counts = {service_id: (n, queued or 0) for service_id, n, queued in session.execute(
-        select(Ticket.service_id, func.count(), func.sum(case((Ticket.target_counter_id.is_(None), 1), else_=0)))
-        .where(Ticket.office_id == office.id, Ticket.state == "waiting")
-        .group_by(Ticket.service_id)).all()}
+    counts = {service_id: (n, queued or 0)
+              for service_id, n, queued in session.execute(_WAITING, {"office_id": office.id}).all()}
     out = []
     for s in office.services:
         if not s.active:
@@ -54,7 +59,6 @@ def waiting_counts(session: Session, office: Office, now) -> list[dict]:
 
 
 def _recent_calls_statement():
-    """Built once (bound per call): building it took a display refresh more CPU than running it."""
     latest = union_all(*(select(newest.c) for newest in (
         select(Event.seq, Event.kind, Event.at, Event.ticket_id, Event.counter_id)
         .where(Event.office_id == bindparam("office_id"), Event.kind == kind, Event.at >= bindparam("start"))

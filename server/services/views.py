@@ -85,11 +85,19 @@ def front_candidates(session: Session, office_id: int, service_ids, counter_id: 
     return _candidates(session, _heads_statement(len(service_ids)), params)
 
 
+# Statements of every kiosk and dashboard refresh, built once and bound per call (building one per call cost
+# more CPU than running it).
+_OPEN_COUNTERS = (select(func.count()).select_from(CounterService)
+                  .join(Counter, Counter.id == CounterService.counter_id)
+                  .where(CounterService.service_id == bindparam("service_id"), Counter.state == "open"))
+_QUEUED = select(func.count()).select_from(Ticket).where(
+    Ticket.service_id == bindparam("service_id"), Ticket.state == "waiting", Ticket.target_counter_id.is_(None))
+_ISSUED_TODAY = select(DailySequence.last_seq).where(
+    DailySequence.service_id == bindparam("service_id"), DailySequence.service_day == bindparam("day"))
+
+
 def open_counters_for(session: Session, service_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(CounterService).join(Counter, Counter.id == CounterService.counter_id)
-        .where(CounterService.service_id == service_id, Counter.state == "open")
-    )
+    return session.scalar(_OPEN_COUNTERS, {"service_id": service_id})
 
 
 def count_ahead(session: Session, t: Ticket, now: datetime, policy: Policy) -> int:
@@ -98,22 +106,36 @@ def count_ahead(session: Session, t: Ticket, now: datetime, policy: Policy) -> i
     The same order as server.queue.policy.people_ahead (a test checks they agree): overdue tickets
     by age first, then priority class, then queue time.
     """
-    same_queue = (Ticket.target_counter_id == t.target_counter_id) if t.target_counter_id else (
-        (Ticket.service_id == t.service_id) & Ticket.target_counter_id.is_(None))
-    others = select(func.count()).select_from(Ticket).where(
-        Ticket.office_id == t.office_id, Ticket.state == "waiting", Ticket.id != t.id, same_queue)
-    before_in_fifo = (Ticket.priority_class > t.priority_class) | (
-        (Ticket.priority_class == t.priority_class)
-        & ((Ticket.enqueued_at < t.enqueued_at) | ((Ticket.enqueued_at == t.enqueued_at) & (Ticket.id < t.id))))
+    params = {"office_id": t.office_id, "id": t.id, "service_id": t.service_id,
+              "target_counter_id": t.target_counter_id, "priority_class": t.priority_class,
+              "enqueued_at": t.enqueued_at, "created_at": t.created_at}
+    targeted = t.target_counter_id is not None
     target = t.service.target_wait_minutes
-    if not (policy.overdue_first and target) or t.target_counter_id:
-        return session.scalar(others.where(before_in_fifo))
-    deadline = now - timedelta(minutes=target)
-    overdue = Ticket.created_at < deadline
+    if not (policy.overdue_first and target) or targeted:
+        return session.scalar(_ahead_statement(targeted, "fifo"), params)
+    params["deadline"] = deadline = now - timedelta(minutes=target)
     if t.created_at < deadline:  # this ticket is overdue: only older overdue tickets are ahead
-        older = (Ticket.created_at < t.created_at) | ((Ticket.created_at == t.created_at) & (Ticket.id < t.id))
-        return session.scalar(others.where(overdue & older))
-    return session.scalar(others.where(overdue | before_in_fifo))
+        return session.scalar(_ahead_statement(targeted, "older_overdue"), params)
+    return session.scalar(_ahead_statement(targeted, "overdue_or_fifo"), params)
+
+
+@functools.cache
+def _ahead_statement(targeted: bool, rule: str) -> Select:
+    """count_ahead's count for one queue kind (transferred to a counter, or a service's) and rule; built once."""
+    same_queue = (Ticket.target_counter_id == bindparam("target_counter_id")) if targeted else (
+        (Ticket.service_id == bindparam("service_id")) & Ticket.target_counter_id.is_(None))
+    others = select(func.count()).select_from(Ticket).where(
+        Ticket.office_id == bindparam("office_id"), Ticket.state == "waiting", Ticket.id != bindparam("id"),
+        same_queue)
+    before_in_fifo = (Ticket.priority_class > bindparam("priority_class")) | (
+        (Ticket.priority_class == bindparam("priority_class"))
+        & ((Ticket.enqueued_at < bindparam("enqueued_at"))
+           | ((Ticket.enqueued_at == bindparam("enqueued_at")) & (Ticket.id < bindparam("id")))))
+    overdue = Ticket.created_at < bindparam("deadline")
+    older = (Ticket.created_at < bindparam("created_at")) | (
+        (Ticket.created_at == bindparam("created_at")) & (Ticket.id < bindparam("id")))
+    rules = {"fifo": before_in_fifo, "older_overdue": overdue & older, "overdue_or_fifo": overdue | before_in_fifo}
+    return others.where(rules[rule])
 
 
 def ticket_view(session: Session, t: Ticket, now: datetime, base_url: str = "", *,
@@ -155,8 +177,7 @@ def ticket_view(session: Session, t: Ticket, now: datetime, base_url: str = "", 
 def issued_today(session: Session, s: Service, now: datetime) -> int:
     """Tickets drawn today for this service: the day's sequence (a refused ticket rolls its number back)."""
     day = service_day(now, ZoneInfo(s.office.timezone))
-    return session.scalar(select(DailySequence.last_seq).where(
-        DailySequence.service_id == s.id, DailySequence.service_day == day)) or 0
+    return session.scalar(_ISSUED_TODAY, {"service_id": s.id, "day": day}) or 0
 
 
 def closed_reason(office_issuing: bool, service_open: bool, daily_cap: int | None, issued: int,
@@ -184,10 +205,7 @@ def stops_at_cutoff(policy: dict | None) -> bool:
 
 def service_view(session: Session, s: Service, now: datetime, lang: str | None = None) -> dict:
     """A service with its live waiting count and the estimate for a ticket drawn now."""
-    waiting = session.scalar(
-        select(func.count()).select_from(Ticket)
-        .where(Ticket.service_id == s.id, Ticket.state == "waiting", Ticket.target_counter_id.is_(None))
-    )
+    waiting = session.scalar(_QUEUED, {"service_id": s.id})
     open_counters = open_counters_for(session, s.id)
     office: Office = s.office
     issued = issued_today(session, s, now)
