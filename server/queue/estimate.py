@@ -5,12 +5,14 @@ The model (all pure; server/services/estimates.py feeds it from the database):
   measurements, each weighted by its age (half-life `HALF_LIFE_DAYS`), blended with the configured
   service minutes as a prior worth `PRIOR_WEIGHT` measurements. No history: the configured value.
 - `forecast`: the counters (server/queue/play.py) take tickets by the calling policy, each free once the ticket
-  it has now is done (what is left of it, given how long it has run), off when its usual hours (learned from
-  the days before, server/queue/rota.py) say it breaks or closes, until one calls the ticket in question. The
-  queues are the real ones, plus arrivals at the recent rate. The play runs in `SCENARIOS` scenarios of the
-  current tickets' remaining times (`Load.starts`: each busy counter at the mean of a slice of its log-normal
-  remaining time), since which counter is free first is not known: the soonest of several uncertain times comes
-  earlier than the soonest of their means. The mean over the scenarios is the middle of the range.
+  it has now is done (what is left of it, given how long it has run and, where clerks start their tickets,
+  whether its customer has come: `Calls`), off when its usual hours (learned from the days before,
+  server/queue/rota.py) say it breaks or closes, until one calls the ticket in question. The queues are the
+  real ones, plus arrivals at the rate of the last half hour and of the next on the days before. The play runs
+  in `SCENARIOS` scenarios of the current tickets' remaining times (`Load.starts`: each busy counter at the mean
+  of a slice of its log-normal remaining time), since which counter is free first is not known: the soonest of
+  several uncertain times comes earlier than the soonest of their means. The mean over the scenarios is the
+  middle of the range.
 - The range: the variance of the service times on the way (the current tickets' remaining time included: its
   spread within a slice, plus the spread of the scenarios' waits; and whether arrivals come in time), plus
   `WALK` per minute of waiting for what the play cannot foresee (breaks off the usual hours, priority tickets),
@@ -86,6 +88,46 @@ class ServiceTime:
             return self.mean, self.sd**2
         square = self.mean**2 * math.exp(s2) * _upper(-z - 2 * s) / survives  # E[T^2 | T > elapsed]
         return max(mean - elapsed, 0.0), max(square - mean * mean, 0.0)
+
+    def survives(self, elapsed: float) -> float:
+        """P(T > elapsed) for a log-normal T with this mean and sd."""
+        if elapsed <= 0:
+            return 1.0
+        if self.sd <= 0 or self.mean <= 0:
+            return 1.0 if self.mean > elapsed else 0.0
+        s2 = math.log1p((self.sd / self.mean) ** 2)
+        return _upper((math.log(elapsed) - math.log(self.mean) + s2 / 2) / math.sqrt(s2))
+
+
+@dataclass(frozen=True)
+class Calls:
+    """How called customers reach the counter, from the office's log: the walk (call -> start) of those who
+    come, how long the clerk waits (call -> no-show) for those who do not, and the share of calls nobody comes
+    for."""
+
+    walk: ServiceTime
+    gone: ServiceTime | None  # None: no no-show on record
+    no_show: float
+
+    def left(self, elapsed: float, serve: ServiceTime) -> tuple[float, float]:
+        """Mean and variance of the minutes left of a ticket called `elapsed` minutes ago and not started yet.
+
+        Its customer is walking up (the rest of the walk, then the whole service) or is not coming (the rest of
+        the clerk's wait for a no-show); the longer nobody has come, the likelier the latter.
+        """
+        walk_mean, walk_var = self.walk.left(elapsed)
+        comes = (walk_mean + serve.mean, walk_var + serve.sd**2)
+        if self.gone is None or self.no_show <= 0:
+            return comes
+        p_gone = self.no_show * self.gone.survives(elapsed)
+        p_comes = (1 - self.no_show) * self.walk.survives(elapsed)
+        if p_gone + p_comes < 1e-12:  # later than any walk and any wait on record: taken to be coming
+            return comes
+        q = p_gone / (p_gone + p_comes)
+        gone = self.gone.left(elapsed)
+        mean = (1 - q) * comes[0] + q * gone[0]
+        square = (1 - q) * (comes[1] + comes[0] ** 2) + q * (gone[1] + gone[0] ** 2)
+        return mean, max(square - mean * mean, 0.0)
 
 
 def _upper(x: float) -> float:
@@ -178,6 +220,19 @@ def learn(samples: Iterable[tuple[float, float]], configured: float) -> ServiceT
         w_sum, m_sum, sq_sum = w_sum + w, m_sum + w * minutes, sq_sum + w * minutes * minutes
     mean = m_sum / w_sum
     return ServiceTime(mean=mean, sd=math.sqrt(max(sq_sum / w_sum - mean * mean, 0.0)), measured=measured)
+
+
+def measure(samples: Iterable[tuple[float, float]]) -> ServiceTime | None:
+    """Mean and sd of (age in days, minutes) measurements, each weighted as in `learn`, without a prior (None:
+    no measurements)."""
+    w_sum = m_sum = sq_sum = 0.0
+    for age, minutes in samples:
+        w = 0.5 ** (max(age, 0.0) / HALF_LIFE_DAYS)
+        w_sum, m_sum, sq_sum = w_sum + w, m_sum + w * minutes, sq_sum + w * minutes * minutes
+    if w_sum <= 0:
+        return None
+    mean = m_sum / w_sum
+    return ServiceTime(mean=mean, sd=math.sqrt(max(sq_sum / w_sum - mean * mean, 0.0)), measured=w_sum)
 
 
 def forecast(load: Load, service_id: int, ahead: int, age: float = 0.0) -> Estimate:

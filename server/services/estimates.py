@@ -3,17 +3,18 @@
 Per request: four small reads of what is live now (counters and their services, each queue's length and first
 tickets, transfers, the tickets at the counters), memoised per session and shared for up to LOAD_TTL. Per
 process: the learned service times of each office, read from the last `RECENT_DAYS` of finished tickets
-(call -> finish) and kept `TTL`, and the counters' usual hours (once a day, server/services/usual_hours.py);
-no history is read per request.
+(call -> finish) and kept `TTL`, the counters' usual hours (once a day, server/services/usual_hours.py) and the
+tickets issued on the days before (once a day, `_arrival_history`); no history is read per request.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select, union_all
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Counter, CounterService, Event, Office, Service, Ticket
 from server.queue.cutoff import cutoff_at
-from server.queue.estimate import Desk, Estimate, Load, ServiceTime, forecast, learn
+from server.queue.estimate import Calls, Desk, Estimate, Load, ServiceTime, forecast, learn, measure
 from server.queue.policy import Policy
 from server.queue.rota import PAUSE_GIVE_UP, PAUSE_MINUTES, Period, off_from_now, pause_left
 
@@ -32,8 +33,11 @@ LOAD_TTL = timedelta(seconds=1)  # how long a process reuses an office's live lo
 RECENT_DAYS = 28
 RECENT_TICKETS = 300  # per service and state
 
+MIN_WALKS = 10.0  # measured walks (call -> start) before a ticket's start at the counter is read (see Calls)
 ARRIVALS_WINDOW = timedelta(minutes=30)  # tickets issued in this window give each service's arrival rate
 MIN_ARRIVALS_MINUTES = 10.0
+ARRIVAL_DAYS = 5  # the office's last days with tickets whose arrivals at this time of day join the recent ones
+ARRIVAL_LOOKBACK = timedelta(days=14)  # read once a day: five working days even across a week of holidays
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,14 @@ class Learned:
     tz: ZoneInfo
     rota: dict[int, list[Period]]  # counter id -> its usual open periods today (no history: absent)
     pause: float = PAUSE_MINUTES  # minutes a pause usually lasts in this office
+    serve: dict[int, ServiceTime] | None = None  # per service id, start -> finish; with `calls`
+    calls: Calls | None = None  # how called customers reach the counter (None: too few starts on record)
 
 
 # keyed by (database URL, office id): the URL tells apart every database a process (or a test run) opens
 _cache: dict[tuple, tuple[datetime, Learned]] = {}
 _loads: dict[tuple, tuple[datetime, Load]] = {}
+_history: dict[tuple, tuple[int, dict[int, list[float]]]] = {}  # see `_arrival_history`
 _lock = threading.Lock()
 
 
@@ -60,6 +67,7 @@ def clear_cache() -> None:
     with _lock:
         _cache.clear()
         _loads.clear()
+        _history.clear()
     usual_hours.clear_cache()
 
 
@@ -126,7 +134,7 @@ _PAUSED_SINCE = (select(Event.counter_id, func.max(Event.at))
                  .where(Event.office_id == bindparam("office_id"), Event.kind == "counter_paused",
                         Event.at >= bindparam("since"), Event.counter_id.in_(bindparam("counter_ids", expanding=True)))
                  .group_by(Event.counter_id))
-_AT_COUNTERS = (select(Ticket.counter_id, Ticket.service_id, Ticket.called_at)
+_AT_COUNTERS = (select(Ticket.counter_id, Ticket.service_id, Ticket.called_at, Ticket.started_at)
                 .where(Ticket.office_id == bindparam("office_id"), Ticket.state.in_(["called", "serving"])))
 
 
@@ -195,10 +203,9 @@ def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, i
     for counter_id, _service_id, n in conn.execute(_TRANSFERS, {"counter_ids": list(levels)}) if levels else ():
         transfers[counter_id] = transfers.get(counter_id, 0) + n
     busy: dict[int, tuple[float, float]] = {}
-    for counter_id, service_id, called_at in conn.execute(_AT_COUNTERS, {"office_id": office_id}):
+    for counter_id, service_id, called_at, started_at in conn.execute(_AT_COUNTERS, {"office_id": office_id}):
         if counter_id in levels and called_at is not None:
-            elapsed = (now - called_at).total_seconds() / 60
-            left = (learned.times.get(service_id) or ServiceTime(5.0, 2.5)).left(elapsed)
+            left = _left(learned, service_id, called_at, started_at, now)
             busy[counter_id] = max(busy.get(counter_id, (0.0, 0.0)), left)
     local = now.astimezone(learned.tz)
     minute = local.hour * 60 + local.minute + local.second / 60
@@ -222,6 +229,20 @@ def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, i
     return tuple(desks)
 
 
+def _left(learned: Learned, service_id: int, called_at: datetime, started_at: datetime | None,
+          now: datetime) -> tuple[float, float]:
+    """Mean and variance of the minutes left of the ticket at a counter. Whether its customer has come (the
+    clerk started it) tells more than the time since the call: one started is that far into its service, one
+    not started is still walking up, or nobody is coming and the clerk will give up soon."""
+    if learned.calls is None or not learned.serve or service_id not in learned.serve:
+        whole = learned.times.get(service_id) or ServiceTime(5.0, 2.5)  # call -> finish
+        return whole.left((now - called_at).total_seconds() / 60)
+    serve = learned.serve[service_id]
+    if started_at is not None:
+        return serve.left((now - started_at).total_seconds() / 60)
+    return learned.calls.left((now - called_at).total_seconds() / 60, serve)
+
+
 def _paused_off(learned: Learned, counter_id: int, minute: float, back_in: float, busy: bool) -> tuple:
     """A paused counter's spans off: on its usual break, until it usually comes back (its own rota knows its
     breaks better than the office's typical pause); else for the rest of a typical pause, then by its usual
@@ -235,9 +256,43 @@ def _paused_off(learned: Learned, counter_id: int, minute: float, back_in: float
     return ((0.0, back_in), *off_from_now(rota, minute, True, busy))
 
 
+_ISSUED_BEFORE = (select(Event.service_id, Event.at)
+                  .where(Event.office_id == bindparam("office_id"), Event.kind == "issued",
+                         Event.at >= bindparam("since"), Event.at < bindparam("until")))
+
+
+def _arrival_history(session: Session, office_id: int, tz: ZoneInfo, today: date) -> tuple[int, dict[int, list]]:
+    """The office's last ARRIVAL_DAYS days with tickets before today: how many, and per service the local minute
+    of the day of each ticket issued on them, in order. Read once a day per process."""
+    key = (session.get_bind().url, office_id, today)
+    with _lock:
+        hit = _history.get(key)
+    if hit is not None:
+        return hit
+    until = datetime.combine(today, time(0), tz).astimezone(timezone.utc)
+    issued: dict[date, list[tuple[int, float]]] = {}
+    for service_id, at in session.connection().execute(
+            _ISSUED_BEFORE, {"office_id": office_id, "since": until - ARRIVAL_LOOKBACK, "until": until}):
+        if service_id is not None:
+            local = at.replace(tzinfo=at.tzinfo or timezone.utc).astimezone(tz)
+            minute = local.hour * 60 + local.minute + local.second / 60
+            issued.setdefault(local.date(), []).append((service_id, minute))
+    days = sorted(issued)[-ARRIVAL_DAYS:]
+    minutes: dict[int, list[float]] = {}
+    for day in days:
+        for service_id, minute in issued[day]:
+            minutes.setdefault(service_id, []).append(minute)
+    hit = (len(days), {s: sorted(m) for s, m in minutes.items()})
+    with _lock:
+        for stale in [k for k in _history if k[:2] == key[:2] and k[2] != today]:
+            del _history[stale]
+        _history[key] = hit
+    return hit
+
+
 # --- learned service times, cached per process ---------------------------------------------------------------
 
-_RECENT = (select(Ticket.called_at, Ticket.finished_at)
+_RECENT = (select(Ticket.called_at, Ticket.finished_at, Ticket.started_at, Ticket.created_at)
            .where(Ticket.service_id == bindparam("service_id"), Ticket.state == bindparam("state"),
                   Ticket.created_at >= bindparam("since"), Ticket.called_at.is_not(None),
                   Ticket.finished_at.is_not(None))
@@ -263,14 +318,16 @@ _ISSUED = (select(Event.service_id, func.count(), func.min(Event.at))
 
 
 def _learn_office(session: Session, office_id: int, now: datetime) -> Learned:
-    """Each service's time per called ticket from its finished and no-show tickets of the recent days, and
-    its arrival rate from the issue events of the last half hour.
+    """Each service's time per called ticket from its finished and no-show tickets of the recent days (and,
+    where clerks start their tickets, its time from start to finish, the office's walks and no-shows: `Calls`),
+    and its arrival rate from the issue events of the last half hour and of the days before at this time.
 
     Read by (service, state, created_at) and (office, kind, at): indexed, newest first, bounded.
     """
     conn = session.connection()
     since = now - timedelta(days=RECENT_DAYS)
-    times, targets = {}, {}
+    times, targets, serve = {}, {}, {}
+    walks, gone, calls_done, calls_missed = [], [], 0, 0
     office = session.get(Office, office_id)
     policy, tz = Policy.from_dict(office.policy), ZoneInfo(office.timezone)
     for service_id, configured, target in conn.execute(
@@ -278,19 +335,44 @@ def _learn_office(session: Session, office_id: int, now: datetime) -> Learned:
             .where(Service.office_id == office_id)):
         if target and policy.overdue_first:
             targets[service_id] = float(target)
-        samples = []
+        samples, served, created, missed = [], [], [], []
         for state in ("done", "no_show"):
-            for called_at, finished_at in conn.execute(
+            for called_at, finished_at, started_at, created_at in conn.execute(
                     _RECENT, {"service_id": service_id, "state": state, "since": since}):
-                samples.append(((now - finished_at).total_seconds() / 86400,
-                                (finished_at - called_at).total_seconds() / 60))
+                age = (now - finished_at).total_seconds() / 86400
+                samples.append((age, (finished_at - called_at).total_seconds() / 60))
+                if state == "no_show":
+                    gone.append((age, (finished_at - called_at).total_seconds() / 60))
+                    missed.append(created_at)
+                elif started_at is not None:
+                    walks.append((age, (started_at - called_at).total_seconds() / 60))
+                    served.append((age, (finished_at - started_at).total_seconds() / 60))
+                    created.append(created_at)
         times[service_id] = learn(samples, configured)
+        serve[service_id] = learn(served, configured)
+        if created:  # the no-shows' share, over the days the done tickets read (at most RECENT_TICKETS) span
+            calls_done += len(created)
+            calls_missed += sum(1 for at in missed if at >= min(created))
     rows = [r for r in conn.execute(_ISSUED, {"office_id": office_id, "since": now - ARRIVALS_WINDOW})
             if r[0] is not None]
     # The rate over the part of the window since the first ticket in it (the doors opened within it).
     first = min((r[2] for r in rows), default=now)
     window = max((now - first).total_seconds() / 60, MIN_ARRIVALS_MINUTES)
-    arrivals = {service_id: n / window for service_id, n, _ in rows}
+    # Pooled with the arrivals of the next ARRIVALS_WINDOW on the days before at this time of day: half an
+    # hour's few tickets of a small service say little about its rate alone, and the days before also know
+    # whether the rush is still to come.
+    local = now.astimezone(tz)
+    minute = local.hour * 60 + local.minute + local.second / 60
+    days, history = _arrival_history(session, office_id, tz, local.date())
+    span = ARRIVALS_WINDOW.total_seconds() / 60
+    counts = {s: bisect.bisect_left(m, minute + span) - bisect.bisect_left(m, minute) for s, m in history.items()}
+    for service_id, n, _ in rows:
+        counts[service_id] = counts.get(service_id, 0) + n
+    arrivals = {s: n / (window + days * span) for s, n in counts.items() if n}
+    walk = measure(walks)
+    calls = None
+    if walk is not None and walk.measured >= MIN_WALKS:
+        calls = Calls(walk=walk, gone=measure(gone), no_show=calls_missed / (calls_done + calls_missed))
     hours = usual_hours.of_office(session, office_id, tz, now.astimezone(tz).date())
     return Learned(times=times, arrivals=arrivals, target_waits=targets, levels=policy.service_levels, tz=tz,
-                   rota=hours.rota, pause=hours.pause)
+                   rota=hours.rota, pause=hours.pause, serve=serve, calls=calls)

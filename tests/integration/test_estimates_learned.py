@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from server.queue import Action
 from server.queue.estimate import Load
-from server.services import calling, estimates, issuing
+from server.services import actions, calling, estimates, issuing
 from server.services.lookup import office_by_slug
 from server.services.uow import SYSTEM
 
@@ -193,3 +194,69 @@ def test_a_service_whose_only_counter_is_paused_gets_a_number_until_the_pause_is
     assert soon.reason is None and soon.minutes == pytest.approx(10.0)  # its clerk is back in about 10 minutes
     assert soon.low < 10 < soon.high
     assert estimate("09:46").reason == "no_counter_open"  # three pauses long: not a break any more
+
+
+# --- arrivals and the tickets at the counters ------------------------------------------------------------------
+
+def learned_at(ctx, day: date, hhmm: str):
+    now = at(ctx, day, hhmm)
+    with ctx.db.read_session() as session:
+        office = office_by_slug(session, "mitte")
+        ids = {s.slug: s.id for s in office.services}
+        return estimates.learned_of(session, office.id, now), ids
+
+
+def test_the_arrivals_of_the_days_before_at_this_time_join_the_recent_ones(sqlite_ctx):
+    for minute in range(6):  # Monday 09:00-09:20: six "abholung" tickets, one every 4 minutes
+        at(sqlite_ctx, MONDAY, f"09:{4 * minute:02d}")
+        issuing.issue_ticket(sqlite_ctx, SYSTEM, "mitte", "abholung")
+    # Tuesday 08:55, nothing drawn yet today: the six of Monday's next half hour, over 30 minutes of Monday and
+    # the shortest recent window (10 minutes).
+    learned, ids = learned_at(sqlite_ctx, MONDAY + timedelta(days=1), "08:55")
+    assert learned.arrivals == {ids["abholung"]: pytest.approx(6 / 40)}
+    # At 09:10 three of Monday's are still ahead (09:12-09:20); two drawn today in the last 10 minutes join them.
+    for hhmm in ("09:00", "09:05"):
+        at(sqlite_ctx, MONDAY + timedelta(days=1), hhmm)
+        issuing.issue_ticket(sqlite_ctx, SYSTEM, "mitte", "abholung")
+    estimates.clear_cache()
+    learned, ids = learned_at(sqlite_ctx, MONDAY + timedelta(days=1), "09:10")
+    assert learned.arrivals == {ids["abholung"]: pytest.approx((3 + 2) / (10 + 30))}
+
+
+def served(ctx, day: date, start: datetime, walk: float, service: float) -> int:
+    """One "abholung" ticket at schalter-1: drawn and called at `start`, started after `walk` minutes, finished
+    `service` minutes later; returns its id."""
+    ctx.clock.set(start)
+    issuing.issue_ticket(ctx, SYSTEM, "mitte", "abholung")
+    ticket = calling.call_next(ctx, SYSTEM, "mitte", "schalter-1")
+    ctx.clock.set(start + timedelta(minutes=walk))
+    actions.act(ctx, SYSTEM, ticket["id"], Action.START)
+    ctx.clock.set(start + timedelta(minutes=walk + service))
+    actions.act(ctx, SYSTEM, ticket["id"], Action.FINISH)
+    return ticket["id"]
+
+
+def test_a_ticket_not_started_yet_has_its_whole_service_ahead(sqlite_ctx):
+    counter(sqlite_ctx, MONDAY, "08:00", "open")
+    start = at(sqlite_ctx, MONDAY, "08:00")
+    for i in range(12):  # walks of 0.5 and 1.5 minutes, services of 1 and 3
+        served(sqlite_ctx, MONDAY, start + timedelta(minutes=10 * i), 0.5 + i % 2, 1.0 + 2 * (i % 2))
+    counter(sqlite_ctx, MONDAY + timedelta(days=1), "08:00", "open")
+    learned, ids = learned_at(sqlite_ctx, MONDAY + timedelta(days=1), "08:00")
+    assert learned.calls.walk.mean == pytest.approx(1.0, abs=0.01) and learned.calls.gone is None
+    assert learned.serve[ids["abholung"]].mean == pytest.approx(2.0, abs=0.01)  # the configured 2 minutes agree
+    issuing.issue_ticket(sqlite_ctx, SYSTEM, "mitte", "abholung")
+    ticket = calling.call_next(sqlite_ctx, SYSTEM, "mitte", "schalter-1")
+    waiting = load_at(sqlite_ctx, MONDAY + timedelta(days=1), "08:01").desks[0].free_in
+    actions.act(sqlite_ctx, SYSTEM, ticket["id"], Action.START)
+    estimates.changed({learned_office_id(sqlite_ctx)})
+    started = load_at(sqlite_ctx, MONDAY + timedelta(days=1), "08:01").desks[0].free_in
+    # Called a minute ago and not started: the rest of the walk and a whole service; started just now: a service.
+    assert waiting == pytest.approx(learned.calls.walk.left(1.0)[0] + 2.0, abs=0.01)
+    assert started == pytest.approx(2.0, abs=0.01)
+    assert waiting > 2.4
+
+
+def learned_office_id(ctx) -> int:
+    with ctx.db.read_session() as session:
+        return office_by_slug(session, "mitte").id

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.queue.cutoff import closing_time, cutoff_at
-from server.queue.estimate import SCENARIOS, Desk, Load, ServiceTime, _slices, forecast, learn
+from server.queue.estimate import SCENARIOS, Calls, Desk, Load, ServiceTime, _slices, forecast, learn, measure
 
 A, B = 1, 2
 TIMES = {A: ServiceTime(10.0, 3.0), B: ServiceTime(4.0, 1.0)}
@@ -223,3 +223,44 @@ def test_the_cutoff_is_in_local_time_on_a_dst_day():
     sunday_hours = {"sun": [["10:00", "15:30"]]}
     assert closing_time(sunday_hours, BERLIN, utc(2026, 3, 29, 9, 0)) == utc(2026, 3, 29, 13, 30)
     assert closing_time({"sun": [["10:00", "15:30"]]}, BERLIN, utc(2026, 10, 25, 9, 0)) == utc(2026, 10, 25, 14, 30)
+
+
+def test_survival_of_a_log_normal_time():
+    time = ServiceTime(10.0, 5.0)
+    assert time.survives(0.0) == 1.0
+    assert time.survives(10.0 / math.sqrt(1.25)) == pytest.approx(0.5)  # the median: mean / sqrt(1 + cv^2)
+    assert time.survives(40.0) < 0.01
+    assert ServiceTime(3.0, 0.0).survives(2.0) == 1.0 and ServiceTime(3.0, 0.0).survives(4.0) == 0.0
+
+
+def test_measure_weighs_by_age_without_a_prior():
+    assert measure([]) is None
+    assert measure([(0.0, 2.0), (0.0, 4.0)]) == ServiceTime(3.0, 1.0, measured=2.0)
+    week_old = measure([(7.0, 2.0), (0.0, 4.0)])  # counts half
+    assert week_old.mean == pytest.approx(10 / 3) and week_old.measured == 1.5
+
+
+WALK, GONE, SERVE = ServiceTime(0.7, 0.35), ServiceTime(2.7, 0.4), ServiceTime(8.0, 4.0)
+
+
+def test_a_ticket_just_called_has_its_walk_and_whole_service_ahead_or_a_no_show():
+    mean, var = Calls(WALK, GONE, no_show=0.04).left(0.0, SERVE)
+    assert mean == pytest.approx(0.96 * (0.7 + 8.0) + 0.04 * 2.7)
+    assert var == pytest.approx(16.8664)
+
+
+def test_the_longer_nobody_comes_the_likelier_a_no_show_and_the_sooner_the_counter_is_free():
+    calls = Calls(WALK, GONE, no_show=0.04)
+    lefts = [calls.left(e, SERVE)[0] for e in (0.5, 1.0, 1.5, 2.0, 3.0)]
+    assert lefts == sorted(lefts, reverse=True)
+    assert lefts[0] == pytest.approx(8.00, abs=0.01)  # most customers are still walking up
+    assert lefts[3] == pytest.approx(1.84, abs=0.01)  # past nearly every walk: the clerk will give up soon
+    assert lefts[4] == pytest.approx(0.66, abs=0.01)
+
+
+def test_without_no_shows_on_record_a_ticket_not_started_is_walked_up_to():
+    mean, var = Calls(WALK, None, no_show=0.0).left(1.0, SERVE)
+    assert mean == pytest.approx(WALK.left(1.0)[0] + 8.0)
+    assert var == pytest.approx(WALK.left(1.0)[1] + 16.0)
+    # later than any walk and any no-show on record: still taken to be coming, for at most a walk and a service
+    assert Calls(WALK, GONE, no_show=0.04).left(10.0, SERVE)[0] == pytest.approx(8.7)
