@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import ApiToken, Event, Office, Ticket, User
@@ -28,6 +28,29 @@ SERVICE_FIELDS = ("slug", "name", "names", "prefix", "target_wait", "waiting", "
                   "issuing", "closed_reason")
 
 
+# The statements of every dashboard refresh, built once and bound per call (building one cost more than running it).
+_OLDEST_WAITING = (select(Ticket.service_id, func.min(Ticket.created_at))
+                   .where(Ticket.office_id == bindparam("office_id"), Ticket.state == "waiting",
+                          Ticket.target_counter_id.is_(None))
+                   .group_by(Ticket.service_id))
+_LATEST_WORK = (select(func.max(Event.seq))
+                .where(Event.office_id == bindparam("office_id"), Event.kind.in_(WORK_KINDS),
+                       Event.at >= bindparam("day_start"), Event.counter_id.is_not(None),
+                       or_(Event.user_id.is_not(None), Event.token_id.is_not(None)))
+                .group_by(Event.counter_id))
+_PEOPLE = (select(Event.counter_id, User.name.label("user"), ApiToken.name.label("token"))
+           .outerjoin(User, User.id == Event.user_id).outerjoin(ApiToken, ApiToken.id == Event.token_id)
+           .where(Event.office_id == bindparam("office_id"), Event.seq.in_(_LATEST_WORK)))
+_AT_COUNTERS = (select(Ticket.id, Ticket.code, Ticket.service_id, Ticket.state, Ticket.counter_id, Ticket.call_count,
+                       Ticket.called_at, Ticket.started_at)
+                .where(Ticket.office_id == bindparam("office_id"), Ticket.state.in_(["called", "serving"]),
+                       Ticket.counter_id.is_not(None)))
+_LAST_CALLS = (select(Event.ticket_id, func.max(Event.at))
+               .where(Event.ticket_id.in_(bindparam("ticket_ids", expanding=True)),
+                      Event.kind.in_(["called", "recalled"]))
+               .group_by(Event.ticket_id))
+
+
 def supervisor_view(session: Session, office: Office, now: datetime) -> dict:
     """Services and counters of an office as the dashboard shows them; `now` lets clients align their clocks."""
     return {"now": iso(now), "services": services_now(session, office, now),
@@ -36,10 +59,7 @@ def supervisor_view(session: Session, office: Office, now: datetime) -> dict:
 
 def services_now(session: Session, office: Office, now: datetime) -> list[dict]:
     """Each active service: waiting count, estimate, cut-off (once estimates give one) and its oldest waiting ticket."""
-    oldest = dict(session.execute(
-        select(Ticket.service_id, func.min(Ticket.created_at))
-        .where(Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.target_counter_id.is_(None))
-        .group_by(Ticket.service_id)).all())
+    oldest = dict(session.execute(_OLDEST_WAITING, {"office_id": office.id}).all())
     out = []
     for s in office.services:
         if not s.active:
@@ -68,24 +88,13 @@ def _people(session: Session, office: Office, now: datetime) -> dict[int, str]:
     """
     zone = ZoneInfo(office.timezone)
     day_start = datetime.combine(service_day(now, zone), time(0), tzinfo=zone)
-    latest = (select(func.max(Event.seq))
-              .where(Event.office_id == office.id, Event.kind.in_(WORK_KINDS), Event.at >= day_start,
-                     Event.counter_id.is_not(None), or_(Event.user_id.is_not(None), Event.token_id.is_not(None)))
-              .group_by(Event.counter_id))
-    rows = session.execute(
-        select(Event.counter_id, User.name.label("user"), ApiToken.name.label("token"))
-        .outerjoin(User, User.id == Event.user_id).outerjoin(ApiToken, ApiToken.id == Event.token_id)
-        .where(Event.office_id == office.id, Event.seq.in_(latest)))
+    rows = session.execute(_PEOPLE, {"office_id": office.id, "day_start": day_start})
     return {r.counter_id: r.user or r.token for r in rows}
 
 
 def _current_tickets(session: Session, office: Office) -> dict[int, dict]:
     """The ticket each counter works on (being served before being called), with the moment it got there."""
-    rows = session.execute(
-        select(Ticket.id, Ticket.code, Ticket.service_id, Ticket.state, Ticket.counter_id, Ticket.call_count,
-               Ticket.called_at, Ticket.started_at)
-        .where(Ticket.office_id == office.id, Ticket.state.in_(["called", "serving"]),
-               Ticket.counter_id.is_not(None))).all()
+    rows = session.execute(_AT_COUNTERS, {"office_id": office.id}).all()
     last_call = _last_calls(session, [r.id for r in rows if r.state == "called"])
     current: dict[int, dict] = {}
     for r in rows:
@@ -101,10 +110,7 @@ def _last_calls(session: Session, ticket_ids: list[int]) -> dict[int, datetime]:
     """The latest call or recall of each ticket: a recall restarts the clerk's waiting for the citizen."""
     if not ticket_ids:
         return {}
-    return dict(session.execute(
-        select(Event.ticket_id, func.max(Event.at))
-        .where(Event.ticket_id.in_(ticket_ids), Event.kind.in_(["called", "recalled"]))
-        .group_by(Event.ticket_id)).all())
+    return dict(session.execute(_LAST_CALLS, {"ticket_ids": ticket_ids}).all())
 
 
 def _ticket_brief(ticket: dict | None, slugs: dict[int, str]) -> dict | None:
