@@ -16,12 +16,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
+from server.services.lookup import office_named
 from server.services.uow import DomainEvent
 
 from . import office_room, socketio, ticket_room
 from .payloads import build
 from .registry import registry
-from .snapshots import BUILDERS, _office, status_state
+from .snapshots import BUILDERS, status_state
 
 log = logging.getLogger(__name__)
 STATE_DELAY = 0.15  # seconds between a batch of deltas and the state that follows it
@@ -139,7 +140,7 @@ class Publisher:
         base_url = self.app.config.get("QMS_PUBLIC_URL", "")
         states, statuses = {}, {}
         with ctx.db.snapshot_session() as session:
-            office = _office(session, office_slug)
+            office = office_named(session, office_slug)
             if office is None:
                 return
             now = ctx.clock()

@@ -25,14 +25,9 @@ RECENT_CALLS = 12
 
 
 # Statements of every refresh, built once and bound per call: building one cost more than running it.
-_OFFICE = select(Office).where(Office.slug == bindparam("slug"))
 _WAITING = (select(Ticket.service_id, func.count(), func.sum(case((Ticket.target_counter_id.is_(None), 1), else_=0)))
             .where(Ticket.office_id == bindparam("office_id"), Ticket.state == "waiting")
             .group_by(Ticket.service_id))
-
-
-def _office(session: Session, slug: str) -> Office | None:
-    return session.scalars(_OFFICE, {"slug": slug}).one_or_none()
 
 
 def office_brief(office: Office) -> dict:

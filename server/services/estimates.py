@@ -14,7 +14,7 @@ import functools
 import math
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select, union_all
@@ -25,6 +25,7 @@ from server.queue.cutoff import cutoff_at
 from server.queue.estimate import Calls, Desk, Estimate, Load, ServiceTime, forecast, learn, measure
 from server.queue.policy import Policy
 from server.queue.rota import PAUSE_GIVE_UP, PAUSE_MINUTES, Period, off_from_now, pause_left
+from server.stats.daily import day_bounds
 
 from . import usual_hours
 
@@ -207,8 +208,7 @@ def _desks(conn, office_id: int, learned: Learned, levels: dict[int, dict[int, i
         if counter_id in levels and called_at is not None:
             left = _left(learned, service_id, called_at, started_at, now)
             busy[counter_id] = max(busy.get(counter_id, (0.0, 0.0)), left)
-    local = now.astimezone(learned.tz)
-    minute = local.hour * 60 + local.minute + local.second / 60
+    _, minute = usual_hours.local_minute(now, learned.tz)
     paused = [c for c, state in states.items() if state == "paused"]
     back_in = {}
     if paused:  # one paused longer ago than PAUSE_GIVE_UP pauses is not read: pause_left() gives up on it
@@ -269,14 +269,13 @@ def _arrival_history(session: Session, office_id: int, tz: ZoneInfo, today: date
         hit = _history.get(key)
     if hit is not None:
         return hit
-    until = datetime.combine(today, time(0), tz).astimezone(timezone.utc)
+    until, _ = day_bounds(today, today, tz)
     issued: dict[date, list[tuple[int, float]]] = {}
     for service_id, at in session.connection().execute(
             _ISSUED_BEFORE, {"office_id": office_id, "since": until - ARRIVAL_LOOKBACK, "until": until}):
         if service_id is not None:
-            local = at.replace(tzinfo=at.tzinfo or timezone.utc).astimezone(tz)
-            minute = local.hour * 60 + local.minute + local.second / 60
-            issued.setdefault(local.date(), []).append((service_id, minute))
+            day, minute = usual_hours.local_minute(at, tz)
+            issued.setdefault(day, []).append((service_id, minute))
     days = sorted(issued)[-ARRIVAL_DAYS:]
     minutes: dict[int, list[float]] = {}
     for day in days:
@@ -361,9 +360,8 @@ def _learn_office(session: Session, office_id: int, now: datetime) -> Learned:
     # Pooled with the arrivals of the next ARRIVALS_WINDOW on the days before at this time of day: half an
     # hour's few tickets of a small service say little about its rate alone, and the days before also know
     # whether the rush is still to come.
-    local = now.astimezone(tz)
-    minute = local.hour * 60 + local.minute + local.second / 60
-    days, history = _arrival_history(session, office_id, tz, local.date())
+    today, minute = usual_hours.local_minute(now, tz)
+    days, history = _arrival_history(session, office_id, tz, today)
     span = ARRIVALS_WINDOW.total_seconds() / 60
     counts = {s: bisect.bisect_left(m, minute + span) - bisect.bisect_left(m, minute) for s, m in history.items()}
     for service_id, n, _ in rows:
@@ -373,6 +371,6 @@ def _learn_office(session: Session, office_id: int, now: datetime) -> Learned:
     calls = None
     if walk is not None and walk.measured >= MIN_WALKS:
         calls = Calls(walk=walk, gone=measure(gone), no_show=calls_missed / (calls_done + calls_missed))
-    hours = usual_hours.of_office(session, office_id, tz, now.astimezone(tz).date())
+    hours = usual_hours.of_office(session, office_id, tz, today)
     return Learned(times=times, arrivals=arrivals, target_waits=targets, levels=policy.service_levels, tz=tz,
                    rota=hours.rota, pause=hours.pause, serve=serve, calls=calls)

@@ -22,8 +22,12 @@ _COUNTER = select(Counter).where(Counter.office_id == bindparam("office_id"), Co
 _COUNTER_WITH_SERVICES = _COUNTER.options(selectinload(Counter.links).joinedload(CounterService.service))
 
 
+def office_named(session: Session, slug: str) -> Office | None:
+    return session.scalars(_OFFICE, {"slug": slug}).one_or_none()
+
+
 def office_by_slug(session: Session, slug: str, actor: Actor | None = None) -> Office:
-    office = session.scalars(_OFFICE, {"slug": slug}).one_or_none()
+    office = office_named(session, slug)
     if office is None:
         raise NotFound("office", slug)
     if actor is not None:

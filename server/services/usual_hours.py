@@ -74,7 +74,7 @@ def _learn(session: Session, office_id: int, tz: ZoneInfo, today: date) -> Hours
     states: dict[date, dict[int, list[tuple[float, str]]]] = {}
     for at, counter_id, kind in conn.execute(_CHANGES, {"office_id": office_id, "since": until - LOOKBACK,
                                                         "until": until}):
-        day, minute = _local(at, tz)
+        day, minute = local_minute(at, tz)
         states.setdefault(day, {}).setdefault(counter_id, []).append((minute, STATES[kind]))
     pause = typical_pause([n for counters in states.values() for mine in counters.values()
                            for n in pause_lengths(mine)])
@@ -83,7 +83,7 @@ def _learn(session: Session, office_id: int, tz: ZoneInfo, today: date) -> Hours
     days = sorted(changes)[-ROTA_DAYS:]
     if not days:
         return Hours({}, pause)
-    last_ticket = {day: _local(at, tz)[1] for day, at in conn.execute(
+    last_ticket = {day: local_minute(at, tz)[1] for day, at in conn.execute(
         _LAST_TICKETS, {"office_id": office_id, "since": days[0], "until": today}) if at is not None}
     counters = {c for day in days for c in changes[day]}
     periods: dict[int, list[list[Period]]] = {c: [] for c in counters}
@@ -95,7 +95,7 @@ def _learn(session: Session, office_id: int, tz: ZoneInfo, today: date) -> Hours
     return Hours({c: usual_hours(p) for c, p in periods.items()}, pause)
 
 
-def _local(moment: datetime, tz: ZoneInfo) -> tuple[date, float]:
+def local_minute(moment: datetime, tz: ZoneInfo) -> tuple[date, float]:
     """The local date and minute of the day of a moment stored in UTC."""
     local = moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(tz)
     return local.date(), local.hour * 60 + local.minute + local.second / 60
