@@ -90,10 +90,19 @@ def start_background_work(app) -> None:
     leadership.start()
 
 
+def lighter_greenlets() -> None:
+    """Stop gevent recording, for every greenlet it spawns, the greenlet and the ten stack frames that spawned it
+    (gevent's `track_greenlet_tree`, for debugging tools we do not use). Each display holds two such greenlets
+    for as long as it is connected, and every HTTP connection spawns one: about 3 KiB less per display
+    (measured at 500 displays) and a cheaper spawn."""
+    gevent.config.track_greenlet_tree = False
+
+
 def prepare(app):
     """Everything a serving process does before its first request; the WSGI callable to serve
     (`python -m server run` and gunicorn's server.wsgi alike)."""
     if app.extensions["socketio"].server.eio.async_mode == "gevent":
+        lighter_greenlets()
         pings.use_loop_timers()
     start_background_work(app)
     settle_garbage_collector()

@@ -57,11 +57,21 @@ def sleeping_ping_tasks():
     return sum(1 for g in gc.get_objects() if isinstance(g, greenlet.greenlet)
                and "_send_ping" in repr(getattr(g, "_run", None)))
 
+def connection_greenlets():
+    # engineio's greenlets (two per websocket, reader and writer, and its service task): how many, and how many
+    # kept the stack that spawned them
+    gc.collect()
+    found = [g for g in gc.get_objects() if isinstance(g, gevent.Greenlet) and type(g).__name__ == "Thread"
+             and not g.dead]
+    return {"count": len(found), "with_stack": sum(1 for g in found if g.spawning_stack is not None)}
+
 answering, silent = gevent.spawn(client, True), gevent.spawn(client, False)
 gevent.sleep(0.2)
 tasks_while_connected = sleeping_ping_tasks()
+greenlets_while_connected = connection_greenlets()
 gevent.joinall([answering, silent], raise_error=True)
-print(json.dumps({"answering": answering.value, "silent": silent.value, "ping_tasks": tasks_while_connected}))
+print(json.dumps({"answering": answering.value, "silent": silent.value, "ping_tasks": tasks_while_connected,
+                  "greenlets": greenlets_while_connected}))
 server.stop()
 """
 
@@ -88,3 +98,5 @@ def test_pings_keep_answering_clients_and_drop_silent_ones(sqlite_db, tmp_path, 
     assert silent["closed_after"] is not None and silent["closed_after"] < 2.5, silent
     # With the loop timers no greenlet sleeps per connection; engineio's own way keeps one per client.
     assert result["ping_tasks"] == (0 if mode == "timers" else 2), result
+    # Each websocket holds two engineio greenlets (reader and writer); none keeps the stack that spawned it.
+    assert result["greenlets"]["count"] >= 4 and result["greenlets"]["with_stack"] == 0, result
