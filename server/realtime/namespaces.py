@@ -20,11 +20,9 @@ from . import office_room, ticket_room
 from .agents import agent_room
 from .devices import device_room
 from .registry import registry
-from .snapshots import BUILDERS, status_state
+from .snapshots import BUILDERS, recent_snapshots, status_state
 
 STAFF = ("clerk", "supervisor", "admin")
-
-
 def _refuse(code: str, message: str):
     """Refuse a connection; the client gets the reason as `data` (python-socketio's own exception passes it on)."""
     raise Refused(message, {"code": code, "message": message})
@@ -100,10 +98,14 @@ class OfficeNamespace(Namespace):
 
     def _send_snapshot(self, office_slug: str) -> None:
         ctx = current_app.extensions["civicqueue"]
+        recent = recent_snapshots(current_app)
         with ctx.db.snapshot_session() as session:
             office = session.scalars(select(Office).where(Office.slug == office_slug)).one()
-            state = BUILDERS[self.namespace](session, office, ctx.clock(),
-                                             current_app.config.get("QMS_PUBLIC_URL", ""))
+            state = recent.get(self.namespace, office_slug, office.seq)
+            if state is None:
+                state = BUILDERS[self.namespace](session, office, ctx.clock(),
+                                                 current_app.config.get("QMS_PUBLIC_URL", ""))
+                recent.put(self.namespace, office_slug, office.seq, state)
         emit("snapshot", state)
 
 

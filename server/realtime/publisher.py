@@ -22,7 +22,7 @@ from server.services.uow import DomainEvent
 from . import office_room, socketio, ticket_room
 from .payloads import build
 from .registry import registry
-from .snapshots import BUILDERS, status_state
+from .snapshots import BUILDERS, recent_snapshots, status_state
 
 log = logging.getLogger(__name__)
 STATE_DELAY = 0.15  # seconds between a batch of deltas and the state that follows it
@@ -144,8 +144,10 @@ class Publisher:
             if office is None:
                 return
             now = ctx.clock()
+            recent = recent_snapshots(self.app)
             for ns in wanted:
                 states[ns] = BUILDERS[ns](session, office, now, base_url)
+                recent.put(ns, office_slug, office.seq, states[ns])  # for the screens that connect next
             for token in tickets:
                 statuses[token] = status_state(session, office, token, now, base_url)
         local = not self.always_state  # each process sends its own clients their snapshots

@@ -6,6 +6,7 @@ deltas with a higher seq on top of a snapshot never misses or repeats one.
 
 from __future__ import annotations
 
+import time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, select, union_all
@@ -128,3 +129,38 @@ def supervisor_state(session: Session, office: Office, now, base_url: str = "") 
 
 BUILDERS = {"/display": display_state, "/kiosk": kiosk_state, "/counter": counter_state,
             "/supervisor": supervisor_state}
+
+
+REUSE_SECONDS = 2.0  # how long a snapshot built once serves the connections that follow (same office seq)
+REUSED = frozenset({"/display"})  # the namespaces with many clients per office
+
+
+class RecentSnapshots:
+    """The state last built per namespace and office (for REUSED namespaces), with the office's seq it shows.
+
+    When many screens connect at once (a process restarted and its displays came over, the office's network
+    came back), each would build the same snapshot: the office, its queue, an estimate per service and the last
+    calls. A connection within REUSE_SECONDS of the last build (its own, or the state pushed after a change),
+    while the office's seq is unchanged, gets that one instead. Every change to an office (a ticket, a call, a
+    counter opened, a service renamed) records an event and so moves the seq; what moves with time alone (the
+    estimates) is at most REUSE_SECONDS old.
+    """
+
+    def __init__(self, clock=time.monotonic, reuse_seconds: float = REUSE_SECONDS):
+        self.clock, self.reuse_seconds = clock, reuse_seconds
+        self._last: dict[tuple[str, str], tuple[int, float, dict]] = {}
+
+    def get(self, namespace: str, office_slug: str, seq: int) -> dict | None:
+        last = self._last.get((namespace, office_slug))
+        if last is None or last[0] != seq or self.clock() - last[1] > self.reuse_seconds:
+            return None
+        return last[2]
+
+    def put(self, namespace: str, office_slug: str, seq: int, state: dict) -> None:
+        if namespace in REUSED:
+            self._last[(namespace, office_slug)] = (seq, self.clock(), state)
+
+
+def recent_snapshots(app) -> RecentSnapshots:
+    """The app's own (each app has its database, so its own seqs)."""
+    return app.extensions.setdefault("civicqueue_recent_snapshots", RecentSnapshots())

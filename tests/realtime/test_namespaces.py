@@ -198,3 +198,43 @@ def test_state_is_built_only_for_watched_namespaces_and_other_processes_are_told
     [(name, state)] = received(client, "/display")
     assert name == "state" and state["waiting"][0]["waiting"] == 1
     assert told == [{"mitte"}]  # a note from elsewhere is not passed on again
+
+
+def test_displays_connecting_together_share_one_snapshot_until_the_office_changes(app, tokens, api, monkeypatch):
+    from server.realtime import snapshots
+
+    builds = []
+
+    def counting(*args, **kwargs):
+        builds.append(1)
+        return snapshots.display_state(*args, **kwargs)
+
+    monkeypatch.setitem(snapshots.BUILDERS, "/display", counting)
+    first, second = (connect(app, "/display", token=tokens["display"]) for _ in range(2))
+    [(_, a)], [(_, b)] = received(first, "/display"), received(second, "/display")
+    assert len(builds) == 1 and a == b and a["seq"] == 0
+    api.post("/offices/mitte/tickets", "kiosk", json={"service": "ausweis"})  # the office's seq moves on
+    third = connect(app, "/display", token=tokens["display"])  # after the state pushed to the first two
+    [(_, c)] = received(third, "/display")
+    assert len(builds) == 2 and c["seq"] == 1  # the pushed state, built once, is the third one's snapshot
+    assert {w["service"]: w["waiting"] for w in c["waiting"]}["ausweis"] == 1
+    app.extensions["civicqueue_recent_snapshots"].reuse_seconds = 0  # too old now
+    fourth = connect(app, "/display", token=tokens["display"])
+    [(_, d)] = received(fourth, "/display")
+    assert len(builds) == 3 and d["seq"] == 1
+
+
+def test_a_snapshot_is_reused_only_while_the_seq_holds_and_for_a_short_while():
+    from server.realtime.snapshots import RecentSnapshots
+
+    now = [100.0]
+    recent = RecentSnapshots(clock=lambda: now[0], reuse_seconds=2.0)
+    assert recent.get("/display", "mitte", 5) is None
+    recent.put("/display", "mitte", 5, {"seq": 5})
+    assert recent.get("/display", "mitte", 5) == {"seq": 5}
+    assert recent.get("/display", "mitte", 6) is None  # the office changed since
+    assert recent.get("/display", "nord", 5) is None and recent.get("/kiosk", "mitte", 5) is None
+    now[0] += 2.5
+    assert recent.get("/display", "mitte", 5) is None  # too old: estimates move with time
+    recent.put("/counter", "mitte", 5, {"seq": 5})  # few clients each: always built afresh
+    assert recent.get("/counter", "mitte", 5) is None
