@@ -157,3 +157,23 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_behind_tls(settings,
     resp = sign_in(client, "max")
     cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_the_limiter_skips_the_api_routes_that_declare_no_limit(app):
+    from flask import request
+    from flask_limiter.util import get_qualified_name
+
+    from server.web.staff import LIMITED_API_ENDPOINTS, _has_no_limits, limiter
+
+    # The filter exempts every API route but those listed: a limit on any other one would be switched off.
+    # (Flask-Limiter keeps its decorated routes in `_marked_for_limiting` and its hints per endpoint.)
+    api = {endpoint: view for endpoint, view in app.view_functions.items() if endpoint.startswith("api.")}
+    limited = {endpoint for endpoint, view in api.items()
+               if get_qualified_name(view) in limiter._marked_for_limiting or limiter.limit_manager.has_hints(endpoint)}
+    assert len(api) > 20 and limited == LIMITED_API_ENDPOINTS
+    with app.test_request_context("/api/v1/offices/mitte/tickets", method="POST"):
+        assert _has_no_limits()
+    with app.test_request_context("/api/v1/pair", method="POST"):
+        assert request.endpoint == "api.redeem_pairing_code" and not _has_no_limits()
+    with app.test_request_context("/login", method="POST"):
+        assert not _has_no_limits()
