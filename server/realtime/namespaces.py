@@ -23,6 +23,8 @@ from .registry import registry
 from .snapshots import BUILDERS, recent_snapshots, status_state
 
 STAFF = ("clerk", "supervisor", "admin")
+
+
 def _refuse(code: str, message: str):
     """Refuse a connection; the client gets the reason as `data` (python-socketio's own exception passes it on)."""
     raise Refused(message, {"code": code, "message": message})
