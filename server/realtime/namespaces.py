@@ -14,6 +14,7 @@ from server.auth.roles import READ_STATS
 from server.auth.tokens import actor_for_token
 from server.db.models import Office, Ticket
 from server.services import pairing, printing
+from server.services.lookup import office_named
 from server.services.uow import Actor
 
 from . import office_room, ticket_room
@@ -50,7 +51,7 @@ def _actor(auth: dict, staff_first: bool = False) -> Actor | None:
 def _office_for(actor: Actor, wanted: str | None) -> str:
     with current_app.extensions["civicqueue"].db.read_session() as session:
         if wanted:
-            office = session.scalars(select(Office).where(Office.slug == str(wanted))).one_or_none()
+            office = office_named(session, str(wanted))
         elif actor.office_ids and len(actor.office_ids) == 1:
             office = session.get(Office, next(iter(actor.office_ids)))
         else:
@@ -102,7 +103,9 @@ class OfficeNamespace(Namespace):
         ctx = current_app.extensions["civicqueue"]
         recent = recent_snapshots(current_app)
         with ctx.db.snapshot_session() as session:
-            office = session.scalars(select(Office).where(Office.slug == office_slug)).one()
+            office = office_named(session, office_slug)
+            if office is None:  # gone since the client joined: nothing to show
+                return
             state = recent.get(self.namespace, office_slug, office.seq)
             if state is None:
                 state = BUILDERS[self.namespace](session, office, ctx.clock(),
@@ -221,7 +224,9 @@ class StatusNamespace(Namespace):
     def _send(token: str, office_slug: str) -> None:
         ctx = current_app.extensions["civicqueue"]
         with ctx.db.snapshot_session() as session:
-            office = session.scalars(select(Office).where(Office.slug == office_slug)).one()
+            office = office_named(session, office_slug)
+            if office is None:
+                return
             state = status_state(session, office, token, ctx.clock(), current_app.config.get("QMS_PUBLIC_URL", ""))
         emit("snapshot", state)
 
