@@ -18,6 +18,9 @@ The model (all pure; server/services/estimates.py feeds it from the database):
   `WALK` per minute of waiting for what the play cannot foresee (breaks off the usual hours, priority tickets),
   `WALK_UNKNOWN` while no usual hours are known. It spans `Z` standard deviations either side in whole
   minutes; a short wait's range starts at 0.
+- A counter free now calls a new ticket once its clerk sees it: `Load.pickup`, learned from the office's log
+  (`pickups`: calls of tickets drawn while their counter stood free). Where clerks call at once, the range of
+  the next in line at a free counter is 0-0, else 0-1 or more; `low` equals `high` only there.
 - No counter open for the service: no number is invented; the estimate says so (`reason`).
 `estimate_wait` is the old static formula, kept as the baseline the learned model is measured against.
 """
@@ -28,6 +31,7 @@ import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from statistics import NormalDist
 
 from .play import play
@@ -40,6 +44,7 @@ WALK_UNKNOWN = 3.0  # the same without them (no history yet): every break comes 
 MIN_HALF_WIDTH = 0.5  # minutes
 SHORT_TOP = 0.5  # a range clipped at 0 reaches this share of its half-width above the middle (see `_range`)
 SCENARIOS = 4  # sets of the current tickets' remaining times the counters are played with (see `Load.starts`)
+PICKUP_MINUTES = 0.5  # before any is measured: how long a free counter takes to call a new ticket (see `pickups`)
 _BOUNDS = (-math.inf, *(NormalDist().inv_cdf(j / SCENARIOS) for j in range(1, SCENARIOS)), math.inf)
 
 
@@ -187,6 +192,8 @@ class Load:
     oldest: Mapping[int, float] = field(default_factory=dict)  # service id -> minutes its oldest ticket waits
     heads: Mapping[int, tuple[float, ...]] = field(default_factory=dict)  # minutes its first tickets wait, oldest first
     usual_hours: bool = False  # the counters' usual hours are known (learned), so fewer breaks come unforeseen
+    # how long a counter that stands free takes to call a new ticket (issue -> call; see `pickups`)
+    pickup: ServiceTime = field(default_factory=lambda: learn((), PICKUP_MINUTES))
 
     def time_of(self, service_id: int) -> ServiceTime:
         return self.times.get(service_id) or ServiceTime(5.0, 2.5)
@@ -235,6 +242,41 @@ def measure(samples: Iterable[tuple[float, float]]) -> ServiceTime | None:
     return ServiceTime(mean=mean, sd=math.sqrt(max(sq_sum / w_sum - mean * mean, 0.0)), measured=w_sum)
 
 
+FREES = frozenset({"finished", "no_show"})  # a counter's ticket is done: it stands free unless paused or closed
+OFF = frozenset({"counter_paused", "counter_closed"})
+PICKUP_KINDS = ("called", "counter_opened", *sorted(FREES), *sorted(OFF))  # the events `pickups` reads
+
+
+def pickups(log: Iterable[tuple[int, str, datetime, datetime | None]]) -> list[tuple[datetime, float]]:
+    """How long counters that stood free took to call a ticket issued meanwhile: (call time, minutes from issue
+    to call) for each such call, from the office's counter log (counter id, event kind, time, and for a call the
+    ticket's issue time), oldest first.
+
+    A counter stands free from its opening or the end of its ticket (finished, no-show) until it calls, pauses or
+    closes. Only a call of a ticket issued while its counter stood free counts: one issued earlier waited for
+    something else (the counter's opening, its ticket in hand). After any other way a ticket leaves a counter
+    (transfer, park, requeue: not in the log read) the counter's next call does not count either.
+    """
+    free_since: dict[int, datetime | None] = {}
+    off: set[int] = set()
+    out = []
+    for counter, kind, at, issued in log:
+        if kind == "called":
+            since = free_since.get(counter)
+            if since is not None and issued is not None and issued >= since:
+                out.append((at, (at - issued).total_seconds() / 60))
+            free_since[counter] = None
+        elif kind == "counter_opened":
+            off.discard(counter)
+            free_since[counter] = at
+        elif kind in OFF:
+            off.add(counter)
+            free_since[counter] = None
+        elif kind in FREES and counter not in off:
+            free_since[counter] = at
+    return out
+
+
 def forecast(load: Load, service_id: int, ahead: int, age: float = 0.0) -> Estimate:
     """The wait of a ticket with `ahead` tickets before it in its service's queue, drawn `age` minutes ago."""
     if not any(d.open and service_id in d.levels for d in load.desks):
@@ -251,8 +293,8 @@ def _range(minutes: float, var: float) -> Estimate:
     would put the range's middle well above the likely wait, while this one still reaches into the long tail.
     """
     half = max(MIN_HALF_WIDTH, Z * math.sqrt(var))
-    if minutes < half:
-        return Estimate(low=0, high=max(1, round(minutes + SHORT_TOP * half)), minutes=minutes)
+    if minutes < half:  # 0-0 ("less than 1 min." as 0-1 is): a free counter that calls new tickets at once
+        return Estimate(low=0, high=round(minutes + SHORT_TOP * half), minutes=minutes)
     low = round(minutes - half)
     return Estimate(low=low, high=max(low + 1, round(minutes + half)), minutes=minutes)
 

@@ -34,7 +34,7 @@ class _Play:
     """
 
     def __init__(self, load: Load, target: int, ahead: int, age: float):
-        self.load, self.target = load, target
+        self.load, self.target, self.age = load, target, age
         self.initial: dict[int, list[float]] = {}
         for service, n in load.waiting.items():
             if service != target:
@@ -107,6 +107,8 @@ class _Play:
                         heapq.heappush(heap, (later, i))
                     continue
                 if service == target and self.taken[target] == last:
+                    if at <= 0:  # a counter free now: it calls once its clerk sees the ticket (Load.pickup)
+                        return load.pickup.left(self.age)
                     return at, _variance(var_of, i, len(heap) + 1)
                 if self.head(service, at) > 0:  # an arrival: whether it comes in time is itself uncertain
                     var_of[i] += load.time_of(service).mean ** 2

@@ -4,7 +4,8 @@ Per request: four small reads of what is live now (counters and their services, 
 tickets, transfers, the tickets at the counters), memoised per session and shared for up to LOAD_TTL. Per
 process: the learned service times of each office, read from the last `RECENT_DAYS` of finished tickets
 (call -> finish) and kept `TTL`, the counters' usual hours (once a day, server/services/usual_hours.py) and the
-tickets issued on the days before (once a day, `_arrival_history`); no history is read per request.
+tickets issued on the days before (once a day, `_arrival_history`), and how long a free counter takes to call
+a new ticket (`_pickup`, with the service times); no history is read per request.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db.models import Counter, CounterService, Event, Office, Service, Ticket
+from server.queue import estimate as model
 from server.queue.cutoff import cutoff_at
 from server.queue.estimate import Calls, Desk, Estimate, Load, ServiceTime, forecast, learn, measure
 from server.queue.policy import Policy
@@ -34,6 +36,7 @@ LOAD_TTL = timedelta(seconds=1)  # how long a process reuses an office's live lo
 RECENT_DAYS = 28
 RECENT_TICKETS = 300  # per service and state
 
+PICKUP_CALLS = 400  # the office's latest calls read for how long a free counter takes to call (`_pickup`)
 MIN_WALKS = 10.0  # measured walks (call -> start) before a ticket's start at the counter is read (see Calls)
 ARRIVALS_WINDOW = timedelta(minutes=30)  # tickets issued in this window give each service's arrival rate
 MIN_ARRIVALS_MINUTES = 10.0
@@ -54,6 +57,7 @@ class Learned:
     pause: float = PAUSE_MINUTES  # minutes a pause usually lasts in this office
     serve: dict[int, ServiceTime] | None = None  # per service id, start -> finish; with `calls`
     calls: Calls | None = None  # how called customers reach the counter (None: too few starts on record)
+    pickup: ServiceTime | None = None  # how long a free counter takes to call a new ticket (None: the default)
 
 
 # keyed by (database URL, office id): the URL tells apart every database a process (or a test run) opens
@@ -170,7 +174,7 @@ def _read_load(session: Session, office_id: int, now: datetime) -> Load:
     desks = _desks(conn, office_id, learned, levels, states, now)
     return Load(desks=desks, waiting=waiting, times=learned.times, arrivals=learned.arrivals,
                 target_waits=learned.target_waits, oldest={s: w[0] for s, w in heads.items()}, heads=heads,
-                usual_hours=bool(learned.rota))
+                usual_hours=bool(learned.rota), pickup=learned.pickup or learn((), model.PICKUP_MINUTES))
 
 
 def _counters(conn, office_id: int, by_level: bool) -> tuple[dict[int, dict[int, int]], dict[int, str]]:
@@ -311,6 +315,31 @@ def learned_of(session: Session, office_id: int, now: datetime) -> Learned:
     return learned
 
 
+_CALLS = (select(Event.seq, Event.counter_id, Event.kind, Event.at, Ticket.created_at)
+          .join(Ticket, Ticket.id == Event.ticket_id)
+          .where(Event.office_id == bindparam("office_id"), Event.kind == "called", Event.at >= bindparam("since"))
+          .order_by(Event.at.desc()).limit(PICKUP_CALLS))
+_COUNTER_LOG = (select(Event.seq, Event.counter_id, Event.kind, Event.at)
+                .where(Event.office_id == bindparam("office_id"), Event.at >= bindparam("since"),
+                       Event.kind.in_([k for k in model.PICKUP_KINDS if k != "called"]), Event.counter_id.is_not(None)))
+
+
+def _pickup(conn, office_id: int, now: datetime, since: datetime) -> ServiceTime:
+    """How long the office's counters that stood free took to call a ticket issued meanwhile (issue -> call),
+    over its latest PICKUP_CALLS calls (`pickups`), weighted by age like the service times; before any is
+    measured, PICKUP_MINUTES. In the embedded set-up clerks press "call next", so it is their reaction; a
+    clerk who calls at once teaches 0 and the estimate says so (a range of 0-0)."""
+    calls = conn.execute(_CALLS, {"office_id": office_id, "since": since}).all()
+    if not calls:
+        return learn((), model.PICKUP_MINUTES)
+    horizon = calls[-1].at
+    log = [(seq, counter, kind, at, issued) for seq, counter, kind, at, issued in calls]
+    log += [(*row, None) for row in conn.execute(_COUNTER_LOG, {"office_id": office_id, "since": horizon})]
+    log.sort(key=lambda row: row[0])
+    waits = model.pickups(row[1:] for row in log)
+    return learn((((now - at).total_seconds() / 86400, minutes) for at, minutes in waits), model.PICKUP_MINUTES)
+
+
 _ISSUED = (select(Event.service_id, func.count(), func.min(Event.at))
            .where(Event.office_id == bindparam("office_id"), Event.kind == "issued", Event.at >= bindparam("since"))
            .group_by(Event.service_id))
@@ -373,4 +402,5 @@ def _learn_office(session: Session, office_id: int, now: datetime) -> Learned:
         calls = Calls(walk=walk, gone=measure(gone), no_show=calls_missed / (calls_done + calls_missed))
     hours = usual_hours.of_office(session, office_id, tz, today)
     return Learned(times=times, arrivals=arrivals, target_waits=targets, levels=policy.service_levels, tz=tz,
-                   rota=hours.rota, pause=hours.pause, serve=serve, calls=calls)
+                   rota=hours.rota, pause=hours.pause, serve=serve, calls=calls,
+                   pickup=_pickup(conn, office_id, now, since))

@@ -69,7 +69,8 @@ def weekday_names() -> list[str]:
 def estimate_words() -> dict[str, str]:
     """How an estimate reads to a citizen (kiosk, ticket, status page, display); {low} and {high} are minutes.
 
-    The shortest range, 0–1 (the next in line at a counter that is free or about to be), reads "less than 1 min.".
+    The shortest ranges, 0–1 and 0–0 (the next in line at a counter that is free or about to be; 0–0 where its
+    clerks call new tickets at once), read "less than 1 min.".
     """
     return {"estimate": _("about {low}–{high} min."), "soon": _("less than 1 min."),
             "noCounter": _("No counter open")}

@@ -1,7 +1,8 @@
 """How an estimate reads where citizens see it: the status page, the printed ticket and the waiting-room display.
 
-The JSON keeps its range ({"low", "high"} minutes, low < high); the words are the pages' and the ticket's own.
-The shortest range, 0–1, reads "less than 1 min."; without an open counter the page says so instead of a number.
+The JSON keeps its range ({"low", "high"} minutes, low < high but for 0–0); the words are the pages' and the
+ticket's own. The shortest ranges, 0–1 and 0–0 (a free counter whose clerks call at once), read "less than 1 min.";
+without an open counter the page says so instead of a number.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ FACTS = {"lang": "de", "issued_at": "2026-11-26T09:00:00+00:00", "timezone": "Eu
 
 @pytest.mark.parametrize(("lang", "estimate", "text"), [
     ("de", {"low": 0, "high": 1}, "weniger als 1 Min."),
+    ("de", {"low": 0, "high": 0}, "weniger als 1 Min."),
     ("en", {"low": 0, "high": 1}, "less than 1 min."),
     ("ar", {"low": 0, "high": 1}, "أقل من دقيقة"),
     ("de", {"low": 0, "high": 3}, "ca. 0–3 Min."),

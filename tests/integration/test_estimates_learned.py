@@ -260,3 +260,46 @@ def test_a_ticket_not_started_yet_has_its_whole_service_ahead(sqlite_ctx):
 def learned_office_id(ctx) -> int:
     with ctx.db.read_session() as session:
         return office_by_slug(session, "mitte").id
+
+
+def drawn_and_called(ctx, issued: datetime, pickup: float) -> None:
+    """An "abholung" ticket drawn at a free schalter-1 and called `pickup` minutes later, finished after 2."""
+    ctx.clock.set(issued)
+    issuing.issue_ticket(ctx, SYSTEM, "mitte", "abholung")
+    ctx.clock.set(issued + timedelta(minutes=pickup))
+    ticket = calling.call_next(ctx, SYSTEM, "mitte", "schalter-1")
+    actions.act(ctx, SYSTEM, ticket["id"], Action.START)
+    ctx.clock.set(issued + timedelta(minutes=pickup + 2))
+    actions.act(ctx, SYSTEM, ticket["id"], Action.FINISH)
+
+
+@pytest.mark.parametrize(("pickup", "reads"), [(0.0, (0, 0)), (1.0, (0, 2))])
+def test_how_long_a_free_counter_takes_to_call_is_learned_from_the_log(ctx, pickup, reads):
+    counter(ctx, MONDAY, "08:00", "open")
+    start = at(ctx, MONDAY, "08:00")
+    for i in range(40):  # each drawn while the counter stands free, after its last ticket
+        drawn_and_called(ctx, start + timedelta(minutes=3 * i + 1), pickup)
+    # A ticket drawn while the counter is busy waits for it: its wait says nothing of the clerk's pickup.
+    at(ctx, MONDAY, "10:10")
+    issuing.issue_ticket(ctx, SYSTEM, "mitte", "abholung")
+    at(ctx, MONDAY, "10:11")
+    issuing.issue_ticket(ctx, SYSTEM, "mitte", "abholung")
+    first = calling.call_next(ctx, SYSTEM, "mitte", "schalter-1")
+    actions.act(ctx, SYSTEM, first["id"], Action.START)
+    at(ctx, MONDAY, "10:14")
+    actions.act(ctx, SYSTEM, first["id"], Action.FINISH)
+    second = calling.call_next(ctx, SYSTEM, "mitte", "schalter-1")  # drawn 3 minutes ago, called at once
+    actions.act(ctx, SYSTEM, second["id"], Action.START)
+    actions.act(ctx, SYSTEM, second["id"], Action.FINISH)
+    counter(ctx, MONDAY, "10:15", "closed")
+    counter(ctx, MONDAY, "10:30", "open")
+    learned, _ = learned_at(ctx, MONDAY, "10:30")
+    # 40 pickups: 39 of the 40 (the log is read from the oldest call on, so what came before that one is not
+    # known), and the first of the two above, drawn at the free counter a minute before its call. The default
+    # counts as 5 of them.
+    assert learned.pickup.measured == pytest.approx(40, abs=0.4)
+    assert learned.pickup.mean == pytest.approx((39 * pickup + 1.0 + 5 * 0.5) / 45, abs=0.02)
+    # A ticket drawn now, with the counter free: 0-0 for clerks who call at once, else the range covers theirs.
+    estimates.changed({learned_office_id(ctx)})
+    ticket, _ = issuing.issue_ticket(ctx, SYSTEM, "mitte", "abholung")
+    assert (ticket["estimate"]["low"], ticket["estimate"]["high"]) == reads

@@ -7,7 +7,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.queue.cutoff import closing_time, cutoff_at
-from server.queue.estimate import SCENARIOS, Calls, Desk, Load, ServiceTime, _slices, forecast, learn, measure
+from server.queue.estimate import (
+    PICKUP_MINUTES,
+    SCENARIOS,
+    Calls,
+    Desk,
+    Load,
+    ServiceTime,
+    _slices,
+    forecast,
+    learn,
+    measure,
+    pickups,
+)
 
 A, B = 1, 2
 TIMES = {A: ServiceTime(10.0, 3.0), B: ServiceTime(4.0, 1.0)}
@@ -64,12 +76,52 @@ def test_with_no_counter_open_there_is_no_number_but_a_reason():
     assert est.as_dict() == {"low": None, "high": None, "reason": "no_counter_open"}
 
 
+def test_a_free_counter_takes_its_clerks_pickup_time_and_a_prompt_one_gives_zero_to_zero():
+    # Nothing measured: the default pickup, and the shortest range that reads "less than 1 min." (0-1).
+    unknown = forecast(load(Desk({A: 0})), A, ahead=0)
+    assert (unknown.low, unknown.high, unknown.minutes) == (0, 1, PICKUP_MINUTES)
+    # Clerks who call a new ticket at once: 0-0 (read the same way), its middle where the call comes.
+    prompt = forecast(load(Desk({A: 0}), pickup=learn([(0.1, 0.0)] * 200, PICKUP_MINUTES)), A, ahead=0)
+    assert (prompt.low, prompt.high) == (0, 0) and prompt.minutes < 0.05
+    # Slow ones, half a minute and more: 0-1 again; the other counters' uncertainty does not widen it.
+    slow = learn([(0.1, 0.4), (0.1, 0.8)] * 100, PICKUP_MINUTES)
+    busy_too = forecast(load(Desk({A: 0}), Desk({A: 0}, free_in=9.0, free_var=30.0), pickup=slow), A, ahead=0)
+    assert (busy_too.low, busy_too.high) == (0, 1) and abs(busy_too.minutes - 0.6) < 0.05
+    # A counter not free now: the pickup does not come into it.
+    behind = forecast(load(Desk({A: 0}, free_in=3.0), pickup=slow), A, ahead=0)
+    assert behind.minutes == 3.0
+
+
+def test_pickups_are_calls_of_tickets_issued_while_their_counter_stood_free():
+    t = [datetime(2026, 3, 2, 8, m, tzinfo=timezone.utc) for m in range(60)]
+    log = [
+        (1, "counter_opened", t[0], None),
+        (1, "called", t[2], t[1]),  # issued a minute after the counter opened: 1 min
+        (1, "finished", t[10], None),
+        (1, "called", t[10], t[5]),  # waited for the counter's ticket: not a pickup
+        (1, "no_show", t[12], None),
+        (1, "called", t[15], t[13]),  # free since the no-show: 2 min
+        (2, "called", t[16], t[14]),  # counter 2's history is not known: not a pickup
+        (1, "finished", t[20], None),
+        (1, "counter_paused", t[21], None),
+        (1, "called", t[30], t[25]),  # issued during the pause: not a pickup
+        (1, "counter_paused", t[31], None),
+        (1, "finished", t[33], None),  # done while paused: still not free
+        (1, "called", t[40], t[35]),
+        (1, "counter_opened", t[41], None),
+        (1, "called", t[41], t[38]),  # issued before the opening: waited for it
+        (1, "finished", t[45], None),
+        (1, "called", t[48], t[45]),  # issued as the ticket before finished: 3 min
+    ]
+    assert pickups(log) == [(t[2], 1.0), (t[15], 2.0), (t[48], 3.0)]
+
+
 def test_a_shared_counter_serves_its_first_level_first():
     # The only counter for B takes A first (level 0): B waits for A's queue to clear.
     shared = load(Desk({A: 0, B: 1}), waiting={A: 3})
     alone = load(Desk({B: 0}), waiting={A: 3})
     assert forecast(shared, B, 0).minutes == 30.0
-    assert forecast(alone, B, 0).minutes == 0.0
+    assert forecast(alone, B, 0).minutes == PICKUP_MINUTES  # a free counter: the time its clerk takes to call
 
 
 def test_a_shared_counter_at_the_same_level_takes_the_older_ticket_first():
@@ -87,7 +139,7 @@ def test_an_overdue_ticket_is_taken_before_the_counters_first_level():
     plain = load(Desk({A: 0, B: 1}), waiting={A: 5})
     overdue = load(Desk({A: 0, B: 1}), waiting={A: 5}, target_waits={B: 15.0})
     assert forecast(plain, B, 0, age=20).minutes == 50.0
-    assert forecast(overdue, B, 0, age=20).minutes == 0.0
+    assert forecast(overdue, B, 0, age=20).minutes == PICKUP_MINUTES
 
 
 def test_a_busy_counter_is_free_after_its_current_ticket():
