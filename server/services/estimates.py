@@ -37,6 +37,7 @@ RECENT_DAYS = 28
 RECENT_TICKETS = 300  # per service and state
 
 PICKUP_CALLS = 400  # the office's latest calls read for how long a free counter takes to call (`_pickup`)
+PICKUP_TTL = timedelta(minutes=10)  # how long a process keeps that (it changes slowly; reading it takes 2-3 ms)
 MIN_WALKS = 10.0  # measured walks (call -> start) before a ticket's start at the counter is read (see Calls)
 ARRIVALS_WINDOW = timedelta(minutes=30)  # tickets issued in this window give each service's arrival rate
 MIN_ARRIVALS_MINUTES = 10.0
@@ -64,6 +65,7 @@ class Learned:
 _cache: dict[tuple, tuple[datetime, Learned]] = {}
 _loads: dict[tuple, tuple[datetime, Load]] = {}
 _history: dict[tuple, tuple[int, dict[int, list[float]]]] = {}  # see `_arrival_history`
+_pickups: dict[tuple, tuple[datetime, ServiceTime]] = {}  # see `_pickup`
 _lock = threading.Lock()
 
 
@@ -73,6 +75,7 @@ def clear_cache() -> None:
         _cache.clear()
         _loads.clear()
         _history.clear()
+        _pickups.clear()
     usual_hours.clear_cache()
 
 
@@ -327,8 +330,20 @@ _COUNTER_LOG = (select(Event.seq, Event.counter_id, Event.kind, Event.at)
 def _pickup(conn, office_id: int, now: datetime, since: datetime) -> ServiceTime:
     """How long the office's counters that stood free took to call a ticket issued meanwhile (issue -> call),
     over its latest PICKUP_CALLS calls (`pickups`), weighted by age like the service times; before any is
-    measured, PICKUP_MINUTES. In the embedded set-up clerks press "call next", so it is their reaction; a
-    clerk who calls at once teaches 0 and the estimate says so (a range of 0-0)."""
+    measured, PICKUP_MINUTES. Clerks press "call next", so it is their reaction; clerks who call at once teach
+    0 and the estimate says so (a range of 0-0). Read at most every PICKUP_TTL per office and process."""
+    key = (conn.engine.url, office_id)
+    with _lock:
+        hit = _pickups.get(key)
+    if hit is not None and hit[0] <= now < hit[0] + PICKUP_TTL:
+        return hit[1]
+    pickup = _read_pickup(conn, office_id, now, since)
+    with _lock:
+        _pickups[key] = (now, pickup)
+    return pickup
+
+
+def _read_pickup(conn, office_id: int, now: datetime, since: datetime) -> ServiceTime:
     calls = conn.execute(_CALLS, {"office_id": office_id, "since": since}).all()
     if not calls:
         return learn((), model.PICKUP_MINUTES)

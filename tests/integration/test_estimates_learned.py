@@ -303,3 +303,14 @@ def test_how_long_a_free_counter_takes_to_call_is_learned_from_the_log(ctx, pick
     estimates.changed({learned_office_id(ctx)})
     ticket, _ = issuing.issue_ticket(ctx, SYSTEM, "mitte", "abholung")
     assert (ticket["estimate"]["low"], ticket["estimate"]["high"]) == reads
+
+
+def test_the_pickup_is_read_again_only_after_its_ttl(sqlite_ctx, monkeypatch):
+    reads = []
+    real = estimates._read_pickup
+    monkeypatch.setattr(estimates, "_read_pickup", lambda *a: reads.append(a) or real(*a))
+    for hhmm in ("09:00", "09:02", "09:09"):  # the service times are learned anew each minute, the pickup not
+        learned_at(sqlite_ctx, MONDAY, hhmm)
+    assert len(reads) == 1
+    learned_at(sqlite_ctx, MONDAY, "09:10")  # PICKUP_TTL (10 minutes) after the first read
+    assert len(reads) == 2
