@@ -5,7 +5,7 @@ tickets, transfers, the tickets at the counters), memoised per session and share
 process: the learned service times of each office, read from the last `RECENT_DAYS` of finished tickets
 (call -> finish) and kept `TTL`, the counters' usual hours (once a day, server/services/usual_hours.py) and the
 tickets issued on the days before (once a day, `_arrival_history`), and how long a free counter takes to call
-a new ticket (`_pickup`, with the service times); no history is read per request.
+a new ticket (`_pickup`, kept `PICKUP_TTL`); no history is read per request.
 """
 
 from __future__ import annotations
