@@ -35,6 +35,7 @@ from datetime import datetime
 from statistics import NormalDist
 
 from .play import play
+from .states import COUNTER_STATE_EVENTS
 
 HALF_LIFE_DAYS = 7.0  # a measurement a week old counts half
 PRIOR_WEIGHT = 5.0  # the configured service minutes count as this many measurements
@@ -193,7 +194,7 @@ class Load:
     heads: Mapping[int, tuple[float, ...]] = field(default_factory=dict)  # minutes its first tickets wait, oldest first
     usual_hours: bool = False  # the counters' usual hours are known (learned), so fewer breaks come unforeseen
     # how long a counter that stands free takes to call a new ticket (issue -> call; see `pickups`)
-    pickup: ServiceTime = field(default_factory=lambda: learn((), PICKUP_MINUTES))
+    pickup: ServiceTime = field(default_factory=lambda: NO_PICKUP)
 
     def time_of(self, service_id: int) -> ServiceTime:
         return self.times.get(service_id) or ServiceTime(5.0, 2.5)
@@ -242,9 +243,11 @@ def measure(samples: Iterable[tuple[float, float]]) -> ServiceTime | None:
     return ServiceTime(mean=mean, sd=math.sqrt(max(sq_sum / w_sum - mean * mean, 0.0)), measured=w_sum)
 
 
+NO_PICKUP = learn((), PICKUP_MINUTES)  # the pickup before any is measured
+OPENED = COUNTER_STATE_EVENTS["open"]
+OFF = frozenset({COUNTER_STATE_EVENTS["paused"], COUNTER_STATE_EVENTS["closed"]})
 FREES = frozenset({"finished", "no_show"})  # a counter's ticket is done: it stands free unless paused or closed
-OFF = frozenset({"counter_paused", "counter_closed"})
-PICKUP_KINDS = ("called", "counter_opened", *sorted(FREES), *sorted(OFF))  # the events `pickups` reads
+PICKUP_KINDS = ("called", OPENED, *sorted(FREES), *sorted(OFF))  # the events `pickups` reads
 
 
 def pickups(log: Iterable[tuple[int, str, datetime, datetime | None]]) -> list[tuple[datetime, float]]:
@@ -266,7 +269,7 @@ def pickups(log: Iterable[tuple[int, str, datetime, datetime | None]]) -> list[t
             if since is not None and issued is not None and issued >= since:
                 out.append((at, (at - issued).total_seconds() / 60))
             free_since[counter] = None
-        elif kind == "counter_opened":
+        elif kind == OPENED:
             off.discard(counter)
             free_since[counter] = at
         elif kind in OFF:

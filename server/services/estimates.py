@@ -58,7 +58,7 @@ class Learned:
     pause: float = PAUSE_MINUTES  # minutes a pause usually lasts in this office
     serve: dict[int, ServiceTime] | None = None  # per service id, start -> finish; with `calls`
     calls: Calls | None = None  # how called customers reach the counter (None: too few starts on record)
-    pickup: ServiceTime | None = None  # how long a free counter takes to call a new ticket (None: the default)
+    pickup: ServiceTime = model.NO_PICKUP  # how long a free counter takes to call a new ticket
 
 
 # keyed by (database URL, office id): the URL tells apart every database a process (or a test run) opens
@@ -177,7 +177,7 @@ def _read_load(session: Session, office_id: int, now: datetime) -> Load:
     desks = _desks(conn, office_id, learned, levels, states, now)
     return Load(desks=desks, waiting=waiting, times=learned.times, arrivals=learned.arrivals,
                 target_waits=learned.target_waits, oldest={s: w[0] for s, w in heads.items()}, heads=heads,
-                usual_hours=bool(learned.rota), pickup=learned.pickup or learn((), model.PICKUP_MINUTES))
+                usual_hours=bool(learned.rota), pickup=learned.pickup)
 
 
 def _counters(conn, office_id: int, by_level: bool) -> tuple[dict[int, dict[int, int]], dict[int, str]]:
@@ -346,10 +346,9 @@ def _pickup(conn, office_id: int, now: datetime, since: datetime) -> ServiceTime
 def _read_pickup(conn, office_id: int, now: datetime, since: datetime) -> ServiceTime:
     calls = conn.execute(_CALLS, {"office_id": office_id, "since": since}).all()
     if not calls:
-        return learn((), model.PICKUP_MINUTES)
-    horizon = calls[-1].at
-    log = [(seq, counter, kind, at, issued) for seq, counter, kind, at, issued in calls]
-    log += [(*row, None) for row in conn.execute(_COUNTER_LOG, {"office_id": office_id, "since": horizon})]
+        return model.NO_PICKUP
+    log = [tuple(row) for row in calls]
+    log += [(*row, None) for row in conn.execute(_COUNTER_LOG, {"office_id": office_id, "since": calls[-1].at})]
     log.sort(key=lambda row: row[0])
     waits = model.pickups(row[1:] for row in log)
     return learn((((now - at).total_seconds() / 86400, minutes) for at, minutes in waits), model.PICKUP_MINUTES)
